@@ -1,0 +1,4 @@
+global using MediatR;
+global using FluentValidation;
+global using Wrapper.Domain.Chat;
+global using Wrapper.Application.Common.Interfaces;
