@@ -10,7 +10,9 @@ public sealed class CompleteChatValidator : AbstractValidator<CompleteChat>
         var limits = options.Value;
         var roles = string.Join(", ", ChatRoles.Names);
 
+        // Stop at the first failure: the checks after NotNull dereference the list.
         RuleFor(r => r.Messages)
+            .Cascade(CascadeMode.Stop)
             .NotNull().WithMessage("'messages' is required.")
             .Must(m => m!.Count > 0).WithMessage("'messages' must contain at least one message.")
             .Must(m => m!.Count <= limits.MaxMessages).WithMessage($"'messages' must contain at most {limits.MaxMessages} messages.")
@@ -18,8 +20,10 @@ public sealed class CompleteChatValidator : AbstractValidator<CompleteChat>
             .WithMessage($"The conversation must be at most {limits.MaxTotalLength} characters in total.")
             .OverridePropertyName("messages");
 
+        // No rule-level Cascade.Stop here: on a collection rule it would stop at the first invalid message and hide
+        // the errors of the others. ChildRules skips null elements by itself. Messages are checked one by one only
+        // when their count is within the limit, so an oversized request cannot produce an oversized error list.
         RuleForEach(r => r.Messages)
-            .Cascade(CascadeMode.Stop)
             .NotNull().WithMessage("A message must be an object with 'role' and 'content'.")
             .OverridePropertyName("messages")
             .ChildRules(message =>
@@ -35,7 +39,8 @@ public sealed class CompleteChatValidator : AbstractValidator<CompleteChat>
                     .MaximumLength(limits.MaxMessageLength).WithMessage($"'content' must be at most {limits.MaxMessageLength} characters.")
                     .Must(TextRules.HasNoForbiddenControlCharacters).WithMessage("'content' must not contain control characters other than tab and line breaks.")
                     .OverridePropertyName("content");
-            });
+            })
+            .When(r => r.Messages is { } m && m.Count <= limits.MaxMessages);
     }
 
     private static string Truncate(string? value) => value is { Length: > 20 } ? value[..20] + "…" : value ?? string.Empty;

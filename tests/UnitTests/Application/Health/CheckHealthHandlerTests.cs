@@ -1,0 +1,45 @@
+using Moq;
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Application.Health;
+
+namespace Wrapper.UnitTests.Application.Health;
+
+public sealed class CheckHealthHandlerTests
+{
+    [TestCase(UpstreamMode.Azure)]
+    [TestCase(UpstreamMode.Simulated)]
+    public async Task ReturnsTheModeTheProbeReports(UpstreamMode mode)
+    {
+        var probe = new Mock<IUpstreamHealthProbe>();
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(mode);
+
+        var result = await new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), CancellationToken.None);
+
+        Assert.That(result, Is.EqualTo(mode));
+    }
+
+    [Test]
+    public async Task PassesTheCallersCancellationTokenToTheProbe()
+    {
+        using var cts = new CancellationTokenSource();
+        var probe = new Mock<IUpstreamHealthProbe>();
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(UpstreamMode.Azure);
+
+        await new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), cts.Token);
+
+        probe.Verify(p => p.ProbeAsync(cts.Token), Times.Once);
+    }
+
+    [Test]
+    public void ProbeFailures_PropagateUnchanged()
+    {
+        var failure = new UpstreamException(UpstreamFailure.Authentication, "The model service refused our credentials.", upstreamStatus: 401);
+        var probe = new Mock<IUpstreamHealthProbe>();
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ThrowsAsync(failure);
+
+        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), CancellationToken.None));
+
+        Assert.That(thrown, Is.SameAs(failure));
+    }
+}
