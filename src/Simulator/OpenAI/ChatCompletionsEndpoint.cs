@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Wrapper.Simulator.OpenAI;
+
+/// <summary>
+/// <c>POST /openai/deployments/{deployment}/chat/completions?api-version=...</c>, checked in Azure's order:
+/// api-version (404/400), key (401), deployment (404), body (400), content filter (400), rate limit (429).
+/// </summary>
+internal static partial class ChatCompletionsEndpoint
+{
+    public const string Route = "/openai/deployments/{deployment}/chat/completions";
+
+    private const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost(Route, HandleAsync)
+            .WithSimulatorFaults(FaultInjector.OpenAITarget)
+            .WithName("SimulatedChatCompletions");
+        return endpoints;
+    }
+
+    private static async Task<IResult> HandleAsync(
+        string deployment,
+        HttpContext context,
+        SimulatorOptions options,
+        TokenCounter tokens,
+        AnswerGenerator answers,
+        DeploymentRateLimiter limiter,
+        TimeProvider time)
+    {
+        var request = context.Request;
+        var ct = context.RequestAborted;
+
+        var apiVersion = request.Query["api-version"].ToString();
+        if (apiVersion.Length == 0)
+        {
+            return AzureErrors.Result(StatusCodes.Status404NotFound, "404", "Resource not found");
+        }
+
+        if (!ApiVersionPattern().IsMatch(apiVersion))
+        {
+            return AzureErrors.Result(StatusCodes.Status400BadRequest, "BadRequest", "API version not supported");
+        }
+
+        if (Authenticate(request, options) is { } denied)
+        {
+            return denied;
+        }
+
+        if (options.FindDeployment(deployment) is not { } deploymentName)
+        {
+            return AzureErrors.Result(
+                StatusCodes.Status404NotFound,
+                "DeploymentNotFound",
+                "The API deployment for this resource does not exist. If you created the deployment within the last "
+                + "5 minutes, please wait a moment and try again.");
+        }
+
+        var (chat, invalid) = await ChatRequestParser.ParseAsync(request.Body, ct);
+        if (chat is null)
+        {
+            return AzureErrors.Result(StatusCodes.Status400BadRequest, invalid!);
+        }
+
+        if (chat.Mentions(options.ContentFilterTrigger))
+        {
+            return AzureErrors.Result(StatusCodes.Status400BadRequest, PromptFiltered());
+        }
+
+        var promptTokens = tokens.CountPrompt(chat.Messages);
+        var natural = answers.Generate(chat.LastUserMessage, Math.Max(1, options.AnswerTokens));
+        var (content, completionTokens, finishReason) = (natural.Text, natural.Tokens, "stop");
+        if (chat.MaxTokens is int max && natural.Tokens > max)
+        {
+            (content, completionTokens) = tokens.Truncate(natural.Text, max);
+            finishReason = "length";
+        }
+
+        var completionFilter = ContentFilterResults.SafeCompletion;
+        if (chat.Mentions(options.CompletionFilterTrigger))
+        {
+            (content, completionTokens) = tokens.Truncate(content, completionTokens / 2);
+            finishReason = "content_filter";
+            completionFilter = ContentFilterResults.FilteredCompletion;
+        }
+
+        var tokenLimit = options.TokensPerMinuteFor(deploymentName);
+        var decision = limiter.TryAcquire(deploymentName, promptTokens + completionTokens, tokenLimit, options.RequestsPerMinute);
+        SetResponseHeaders(context.Response, deploymentName, decision);
+        if (!decision.Allowed)
+        {
+            AzureErrors.SetRetryAfter(context.Response, decision.RetryAfter);
+            var seconds = (int)Math.Max(1, Math.Ceiling(decision.RetryAfter.TotalSeconds));
+            return AzureErrors.Result(
+                StatusCodes.Status429TooManyRequests,
+                "429",
+                AzureErrors.RateLimitMessage(seconds, apiVersion));
+        }
+
+        var reply = new Reply(
+            "chatcmpl-" + RandomNumberGenerator.GetString(IdAlphabet, 29),
+            time.GetUtcNow().ToUnixTimeSeconds(),
+            deploymentName,
+            content,
+            finishReason,
+            completionFilter,
+            new ChatUsage(
+                promptTokens,
+                completionTokens,
+                promptTokens + completionTokens,
+                new PromptTokensDetails(0, 0),
+                new CompletionTokensDetails(0, 0, 0, 0)));
+
+        if (chat.Stream)
+        {
+            return new ChatCompletionStream(reply, chat.IncludeUsage, options, tokens);
+        }
+
+        var latency = options.LatencyPerTokenMs * completionTokens;
+        if (latency > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(latency), ct);
+        }
+
+        return Results.Json(
+            new ChatCompletionBody(
+                reply.Id,
+                "chat.completion",
+                reply.Created,
+                reply.Model,
+                Reply.SystemFingerprint,
+                [new ChatChoice(0, reply.FinishReason, new AssistantMessage("assistant", reply.Content), null, reply.CompletionFilter)],
+                reply.Usage,
+                [new PromptFilterResult(0, ContentFilterResults.SafePrompt)]),
+            OpenAIJson.Completion);
+    }
+
+    private static IResult? Authenticate(HttpRequest request, SimulatorOptions options)
+    {
+        var key = request.Headers["api-key"].ToString();
+        if (key.Length > 0)
+        {
+            return FixedTimeEquals(key, options.ApiKey)
+                ? null
+                : AzureErrors.Result(StatusCodes.Status401Unauthorized, "401", AzureErrors.InvalidKeyMessage);
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (options.AllowBearerTokens && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = authorization["Bearer ".Length..].Trim();
+            if (token.Length > 0 && (options.OpenAIBearerToken is null || FixedTimeEquals(token, options.OpenAIBearerToken)))
+            {
+                return null;
+            }
+
+            return AzureErrors.Result(
+                StatusCodes.Status401Unauthorized,
+                "401",
+                "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.");
+        }
+
+        return AzureErrors.Result(
+            StatusCodes.Status401Unauthorized,
+            "401",
+            "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.");
+    }
+
+    private static bool FixedTimeEquals(string actual, string expected) =>
+        CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(actual),
+            System.Text.Encoding.UTF8.GetBytes(expected));
+
+    private static void SetResponseHeaders(HttpResponse response, string deployment, RateDecision decision)
+    {
+        var requestId = Guid.NewGuid().ToString();
+        response.Headers["apim-request-id"] = requestId;
+        response.Headers["x-request-id"] = requestId;
+        response.Headers["x-ms-region"] = "Simulator";
+        response.Headers["x-ms-deployment-name"] = deployment;
+        if (decision.TokenLimit > 0)
+        {
+            response.Headers["x-ratelimit-limit-tokens"] = decision.TokenLimit.ToString(CultureInfo.InvariantCulture);
+            response.Headers["x-ratelimit-remaining-tokens"] = decision.RemainingTokens.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (decision.RequestLimit > 0)
+        {
+            response.Headers["x-ratelimit-limit-requests"] = decision.RequestLimit.ToString(CultureInfo.InvariantCulture);
+            response.Headers["x-ratelimit-remaining-requests"] = decision.RemainingRequests.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static AzureError PromptFiltered() => new(
+        "content_filter",
+        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please "
+        + "modify your prompt and retry. To learn more about our content filtering policies please read our "
+        + "documentation: https://go.microsoft.com/fwlink/?linkid=2198766")
+    {
+        Param = "prompt",
+        Status = StatusCodes.Status400BadRequest,
+        Innererror = new AzureInnerError("ResponsibleAIPolicyViolation", ContentFilterResults.BlockedPrompt),
+    };
+
+    // Dated versions such as 2024-10-21 or 2025-04-01-preview.
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(-preview)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex ApiVersionPattern();
+}
+
+/// <summary>One generated answer, ready to be sent whole or streamed.</summary>
+internal sealed record Reply(
+    string Id,
+    long Created,
+    string Model,
+    string Content,
+    string FinishReason,
+    ContentFilterResults CompletionFilter,
+    ChatUsage Usage)
+{
+    public const string SystemFingerprint = "fp_simulator";
+}

@@ -1,0 +1,253 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Wrapper.Simulator.OpenAI;
+
+/// <summary>One prompt message: its role, its text (all text parts joined) and its optional name.</summary>
+internal sealed record PromptMessage(string Role, string Text, string? Name);
+
+/// <summary>What the simulator reads from a chat-completions request.</summary>
+internal sealed record ChatRequest(IReadOnlyList<PromptMessage> Messages, bool Stream, bool IncludeUsage, int? MaxTokens)
+{
+    public string? LastUserMessage => Messages.LastOrDefault(m => m.Role == "user")?.Text;
+
+    public bool Mentions(string trigger) =>
+        trigger.Length > 0 && Messages.Any(m => m.Text.Contains(trigger, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Reads a chat-completions body with <see cref="JsonDocument"/>, refusing what OpenAI refuses.</summary>
+internal static class ChatRequestParser
+{
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
+    public static async Task<(ChatRequest? Request, AzureError? Error)> ParseAsync(Stream body, CancellationToken ct)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(body, default, ct);
+        }
+        catch (JsonException)
+        {
+            return (null, Invalid(
+                "BadRequest",
+                null,
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+                + "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"));
+        }
+
+        using (document)
+        {
+            return Parse(document.RootElement);
+        }
+    }
+
+    private static (ChatRequest?, AzureError?) Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, InvalidType("body", "an object", root));
+        }
+
+        if (!root.TryGetProperty("messages", out var messagesElement) || messagesElement.ValueKind == JsonValueKind.Null)
+        {
+            return (null, Missing("messages"));
+        }
+
+        if (messagesElement.ValueKind != JsonValueKind.Array)
+        {
+            return (null, InvalidType("messages", "an array of objects", messagesElement));
+        }
+
+        if (messagesElement.GetArrayLength() == 0)
+        {
+            return (null, Invalid(
+                "empty_array",
+                "messages",
+                "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."));
+        }
+
+        var messages = new List<PromptMessage>(messagesElement.GetArrayLength());
+        var index = 0;
+        foreach (var element in messagesElement.EnumerateArray())
+        {
+            var (message, error) = ParseMessage(element, $"messages[{index++}]");
+            if (error is not null)
+            {
+                return (null, error);
+            }
+
+            messages.Add(message!);
+        }
+
+        if (!TryReadBool(root, "stream", out var stream, out var streamError))
+        {
+            return (null, streamError);
+        }
+
+        var includeUsage = false;
+        if (root.TryGetProperty("stream_options", out var streamOptions) && streamOptions.ValueKind != JsonValueKind.Null)
+        {
+            if (streamOptions.ValueKind != JsonValueKind.Object)
+            {
+                return (null, InvalidType("stream_options", "an object", streamOptions));
+            }
+
+            if (!stream)
+            {
+                return (null, Invalid(
+                    "invalid_value",
+                    "stream_options",
+                    "The 'stream_options' parameter is only allowed when 'stream' is enabled."));
+            }
+
+            if (!TryReadBool(streamOptions, "include_usage", out includeUsage, out var usageError))
+            {
+                return (null, usageError);
+            }
+        }
+
+        // max_completion_tokens replaces the deprecated max_tokens; when both are sent it wins.
+        if (!TryReadMaxTokens(root, "max_completion_tokens", out var maxTokens, out var maxError)
+            || (maxTokens is null && !TryReadMaxTokens(root, "max_tokens", out maxTokens, out maxError)))
+        {
+            return (null, maxError);
+        }
+
+        return (new ChatRequest(messages, stream, includeUsage, maxTokens), null);
+    }
+
+    private static (PromptMessage?, AzureError?) ParseMessage(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return (null, InvalidType(path, "an object", element));
+        }
+
+        if (!element.TryGetProperty("role", out var roleElement) || roleElement.ValueKind == JsonValueKind.Null)
+        {
+            return (null, Missing($"{path}.role"));
+        }
+
+        var role = roleElement.ValueKind == JsonValueKind.String ? roleElement.GetString()! : roleElement.GetRawText();
+        if (!Roles.Contains(role, StringComparer.Ordinal))
+        {
+            return (null, Invalid(
+                "invalid_value",
+                $"{path}.role",
+                $"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."));
+        }
+
+        var text = new StringBuilder();
+        if (element.TryGetProperty("content", out var content) && content.ValueKind != JsonValueKind.Null)
+        {
+            switch (content.ValueKind)
+            {
+                case JsonValueKind.String:
+                    text.Append(content.GetString());
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var part in content.EnumerateArray())
+                    {
+                        if (part.ValueKind != JsonValueKind.Object)
+                        {
+                            return (null, InvalidType($"{path}.content", "one of a string or array of objects", content));
+                        }
+
+                        if (part.TryGetProperty("text", out var partText) && partText.ValueKind == JsonValueKind.String)
+                        {
+                            text.Append(partText.GetString());
+                        }
+                    }
+
+                    break;
+                default:
+                    return (null, InvalidType($"{path}.content", "one of a string or array of objects", content));
+            }
+        }
+        else if (role is not "assistant")
+        {
+            return (null, Missing($"{path}.content"));
+        }
+
+        // Tool calls cost prompt tokens too; their JSON stands in for them.
+        if (element.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
+        {
+            text.Append(toolCalls.GetRawText());
+        }
+
+        string? name = null;
+        if (element.TryGetProperty("name", out var nameElement) && nameElement.ValueKind == JsonValueKind.String)
+        {
+            name = nameElement.GetString();
+        }
+
+        return (new PromptMessage(role, text.ToString(), name), null);
+    }
+
+    private static bool TryReadBool(JsonElement parent, string name, out bool value, out AzureError? error)
+    {
+        value = false;
+        error = null;
+        if (!parent.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            value = element.GetBoolean();
+            return true;
+        }
+
+        error = InvalidType(name, "a boolean", element);
+        return false;
+    }
+
+    private static bool TryReadMaxTokens(JsonElement root, string name, out int? value, out AzureError? error)
+    {
+        value = null;
+        error = null;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var number))
+        {
+            error = InvalidType(name, "an integer", element);
+            return false;
+        }
+
+        if (number < 1)
+        {
+            error = Invalid(
+                "integer_below_min_value",
+                name,
+                $"Invalid '{name}': integer below minimum value. Expected a value >= 1, but got {number} instead.");
+            return false;
+        }
+
+        value = (int)Math.Min(number, int.MaxValue);
+        return true;
+    }
+
+    private static AzureError Missing(string param) =>
+        Invalid("missing_required_parameter", param, $"Missing required parameter: '{param}'.");
+
+    private static AzureError InvalidType(string param, string expected, JsonElement actual) =>
+        Invalid("invalid_type", param, $"Invalid type for '{param}': expected {expected}, but got {Describe(actual)} instead.");
+
+    private static AzureError Invalid(string code, string? param, string message) =>
+        new(code, message) { Type = "invalid_request_error", Param = param };
+
+    private static string Describe(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => element.TryGetInt64(out _) ? "an integer" : "a decimal",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+}
