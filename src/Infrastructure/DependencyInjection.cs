@@ -1,0 +1,52 @@
+using Azure.Core;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wrapper.Application.Common;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Infrastructure.Agents;
+using Wrapper.Infrastructure.Configuration;
+using Wrapper.Infrastructure.OpenAI;
+
+namespace Wrapper.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>Registers the upstream adapters and their validated options. Options bind from the original
+    /// environment variable names (see <see cref="ConfigurationKeys"/>) and are validated at start.</summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<ChatOptions>().Bind(configuration.GetSection(ChatOptions.SectionName));
+        services.AddSingleton<IConfigureOptions<ChatOptions>>(new ChatOptionsSetup(configuration));
+
+        services.AddOptions<AzureOpenAIOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<AzureOpenAIOptions>>(new AzureOpenAIOptionsSetup(configuration));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureOpenAIOptions>, AzureOpenAIOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        // One credential for the process (it caches tokens); created only when some client needs Entra ID.
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
+
+        services.AddHttpClient(AzureOpenAIClientFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => AzureOpenAIClientFactory.CreateHandler(sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value));
+
+        services.AddSingleton(sp => AzureOpenAIClientFactory.Create(
+            sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),
+            sp.GetRequiredService<TokenCredential>,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<AzureOpenAIChatCompletionService>();
+        services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
+        services.AddSingleton<IUpstreamHealthProbe, AzureOpenAIHealthProbe>();
+
+        services.AddAgents(configuration);
+
+        return services;
+    }
+}
