@@ -1,0 +1,43 @@
+// Parameters of main.bicep, read from the environment so that no value (and no secret) is written here.
+// deploy/scripts/deploy.sh exports them; to deploy by hand, export the same variables and run
+//   az deployment group create --resource-group "$AZURE_RESOURCE_GROUP" --parameters deploy/bicep/main.bicepparam
+using 'main.bicep'
+
+param namePrefix = readEnvironmentVariable('WRAPPER_NAME_PREFIX', 'wrapper')
+
+// Container image, built into the registry by deploy.sh (az acr build).
+param registryName = readEnvironmentVariable('AZURE_CONTAINER_REGISTRY')
+param imageName = readEnvironmentVariable('WRAPPER_IMAGE')
+
+// Azure OpenAI. Leave OPENAI_API_KEY unset to use the apps' managed identity (then give
+// OPENAI_ACCOUNT_RESOURCE_ID so that the identity gets "Cognitive Services OpenAI User").
+param openAiEndpoint = readEnvironmentVariable('OPENAI_ENDPOINT', '')
+param openAiApiKey = readEnvironmentVariable('OPENAI_API_KEY', '')
+param openAiApiVersion = readEnvironmentVariable('OPENAI_API_VERSION', '2025-04-01-preview')
+param openAiDeploymentName = readEnvironmentVariable('OPENAI_MODEL_DEPLOYMENT_NAME', '')
+param openAiPrompt = readEnvironmentVariable('OPENAI_PROMPT', 'You are a helpful assistant.')
+param openAiAccountResourceId = readEnvironmentVariable('OPENAI_ACCOUNT_RESOURCE_ID', '')
+
+// Azure AI Foundry Agent Service (POST /bing-grounding); the identity gets "Azure AI User".
+param aiProjectEndpoint = readEnvironmentVariable('AZURE_AI_PROJECT_ENDPOINT', '')
+param aiAgentId = readEnvironmentVariable('AZURE_AI_AGENT_ID', '')
+param aiAccountResourceId = readEnvironmentVariable('AZURE_AI_ACCOUNT_RESOURCE_ID', '')
+param aiProjectName = readEnvironmentVariable('AZURE_AI_PROJECT_NAME', '')
+
+// Key with which API Management authenticates to the instances (deploy.sh reuses or generates it).
+param backendApiKey = readEnvironmentVariable('WRAPPER_BACKEND_API_KEY')
+
+// API Management.
+param apimSku = readEnvironmentVariable('APIM_SKU', 'BasicV2')
+param apimPublisherEmail = readEnvironmentVariable('APIM_PUBLISHER_EMAIL')
+param apimPublisherName = readEnvironmentVariable('APIM_PUBLISHER_NAME', 'Wrapper platform team')
+param apimPolicy = readEnvironmentVariable('APIM_POLICY', 'native-pool')
+param apiPath = readEnvironmentVariable('APIM_API_PATH', 'wrapper')
+param deployHealthMonitor = bool(readEnvironmentVariable('APIM_HEALTH_MONITOR', 'true'))
+param restrictIngressToApim = bool(readEnvironmentVariable('RESTRICT_INGRESS_TO_APIM', 'true'))
+
+// Scaling of each instance.
+param maxReplicasPerInstance = int(readEnvironmentVariable('MAX_REPLICAS_PER_INSTANCE', '3'))
+param httpConcurrency = int(readEnvironmentVariable('HTTP_CONCURRENCY', '20'))
+
+param enableKeyVaultPurgeProtection = bool(readEnvironmentVariable('KEYVAULT_PURGE_PROTECTION', 'true'))
