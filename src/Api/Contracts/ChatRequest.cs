@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+using Wrapper.Application.Chat;
+
+namespace Wrapper.Api.Contracts;
+
+/// <summary>Body of <c>POST /chat</c>: the conversation so far, oldest message first.</summary>
+/// <remarks>Every field is checked by the application's validator, so a wrong value is reported as a 400 naming
+/// the field (for example <c>messages[0].role</c>) rather than as a deserialisation failure.</remarks>
+public sealed class ChatRequest
+{
+    /// <summary>Required: one or more messages (at most 100 by default). When none has the role <c>system</c>,
+    /// the configured system prompt is put first.</summary>
+    [JsonPropertyName("messages")]
+    public IReadOnlyList<ChatMessageRequest?>? Messages { get; init; }
+
+    /// <summary>The application request for this body. A null entry becomes an empty message, which the
+    /// validator rejects with the field names.</summary>
+    public CompleteChat ToCommand() =>
+        new(Messages?.Select(m => new ChatMessageInput(m?.Role, m?.Content)).ToList());
+}
+
+/// <summary>One message of a conversation.</summary>
+public sealed class ChatMessageRequest
+{
+    /// <summary>Required: <c>system</c>, <c>user</c> or <c>assistant</c>.</summary>
+    /// <example>user</example>
+    [JsonPropertyName("role")]
+    public string? Role { get; init; }
+
+    /// <summary>Required: the message text (not blank; at most 32,000 characters by default).</summary>
+    /// <example>What is the capital of France?</example>
+    [JsonPropertyName("content")]
+    public string? Content { get; init; }
+}

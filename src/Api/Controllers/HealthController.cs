@@ -1,0 +1,40 @@
+using MediatR;
+using Microsoft.AspNetCore.Mvc;
+using Wrapper.Api.Contracts;
+using Wrapper.Api.Errors;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Application.Health;
+
+namespace Wrapper.Api.Controllers;
+
+/// <summary>Liveness plus upstream connectivity, in the original service's shapes.</summary>
+[ApiController]
+[Route("health")]
+[Tags("Health")]
+[HealthErrors]
+public sealed class HealthController : ControllerBase
+{
+    private readonly IMediator _mediator;
+
+    public HealthController(IMediator mediator) => _mediator = mediator;
+
+    /// <summary>Check that Azure OpenAI answers with our credentials.</summary>
+    /// <remarks>Makes one small call to the configured deployment. Errors use the original shape <c>{"status":"error","error","message","details"}</c>, not ProblemDetails.</remarks>
+    /// <param name="cancellationToken">Aborted when the caller disconnects.</param>
+    /// <response code="200">Azure OpenAI answered (<c>connected</c>), or the simulator did (<c>simulated</c>).</response>
+    /// <response code="401">Azure OpenAI refused the configured key or identity (<c>authentication_failed</c>).</response>
+    /// <response code="429">Azure OpenAI is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
+    /// <response code="500">The deployment does not exist (<c>deployment_not_found</c>), Azure OpenAI answered with another error (<c>upstream_error</c>), or the check itself failed (<c>internal_error</c>).</response>
+    /// <response code="503">Azure OpenAI is unreachable or failing (<c>service_unavailable</c>) or did not answer in time (<c>timeout</c>).</response>
+    [HttpGet]
+    [ProducesResponseType<HealthResponse>(StatusCodes.Status200OK, "application/json")]
+    [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status401Unauthorized, "application/json")]
+    [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status429TooManyRequests, "application/json")]
+    [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status500InternalServerError, "application/json")]
+    [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status503ServiceUnavailable, "application/json")]
+    public async Task<HealthResponse> Get(CancellationToken cancellationToken)
+    {
+        var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
+        return new HealthResponse { AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected" };
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Wrapper.Api.Controllers;
+using Wrapper.Api.Correlation;
+using Wrapper.Api.Errors;
+using Wrapper.Api.Hosting;
+using Wrapper.Api.OpenApi;
+using Wrapper.Api.Simulation;
+
+namespace Wrapper.Api;
+
+public static class DependencyInjection
+{
+    /// <summary>Controllers, JSON, ProblemDetails, the exception handler and the OpenAPI document.</summary>
+    public static IServiceCollection AddApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services
+            .AddControllers(options => options.Conventions.Add(new ApiErrorsConvention()))
+            .AddJsonOptions(options =>
+            {
+                // Reader messages name CLR types and offsets: ValidationProblems describes errors itself.
+                options.AllowInputFormatterExceptionMessages = false;
+                options.JsonSerializerOptions.AllowDuplicateProperties = false;
+                options.JsonSerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+                options.JsonSerializerOptions.ReadCommentHandling = JsonCommentHandling.Disallow;
+                options.JsonSerializerOptions.AllowTrailingCommas = false;
+            })
+            .ConfigureApiBehaviorOptions(options => options.InvalidModelStateResponseFactory = ValidationProblems.FromModelState);
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            problem.Instance ??= context.HttpContext.Request.Path;
+            if (context.HttpContext.GetCorrelationId() is { } correlationId)
+            {
+                problem.Extensions["correlationId"] = correlationId;
+            }
+
+            problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+        });
+        services.AddExceptionHandler<ApiExceptionHandler>();
+
+        services.AddOpenApiDocument(IsSimulated(configuration));
+        return services;
+    }
+
+    /// <summary>The middleware, outermost first: correlation id, request log, error handling, body limit,
+    /// simulated-mode header, Swagger, controllers.</summary>
+    public static WebApplication UseApi(this WebApplication app)
+    {
+        app.UseMiddleware<CorrelationIdMiddleware>();
+        app.UseRequestLogging();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (IsSimulated(app.Configuration))
+        {
+            app.UseMiddleware<SimulatedModeHeaderMiddleware>();
+        }
+
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseOpenApiDocument();
+        app.MapControllers();
+        return app;
+    }
+
+    /// <summary>True when answers come from a simulator (<c>OPENAI_SIMULATED=true</c>, set by the embedded one).</summary>
+    public static bool IsSimulated(IConfiguration configuration) =>
+        bool.TryParse(configuration["OPENAI_SIMULATED"], out var simulated) && simulated;
+}

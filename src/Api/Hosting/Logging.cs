@@ -1,0 +1,77 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+using Wrapper.Api.Correlation;
+
+namespace Wrapper.Api.Hosting;
+
+/// <summary>Serilog: levels from the <c>Serilog</c> configuration section, console output as text or, with
+/// <c>LOG_FORMAT=json</c>, compact JSON (one event per line, for log collectors). Every event written while
+/// serving a request carries its <c>CorrelationId</c>.</summary>
+public static class Logging
+{
+    public const string FormatKey = "LOG_FORMAT";
+
+    private const string TextTemplate =
+        "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}{CorrelationSuffix}: {Message:lj}{NewLine}{Exception}";
+
+    public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
+    {
+        var json = string.Equals(builder.Configuration[FormatKey], "json", StringComparison.OrdinalIgnoreCase);
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger
+                .MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+                .ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext();
+            if (json)
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                logger.Enrich.With<CorrelationSuffixEnricher>().WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Request logging: one event per request with method, path (never the query string, which may
+    /// carry a prompt), status, time and correlation id; 5xx as errors, 4xx as warnings, aborted requests as
+    /// information.</summary>
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.GetLevel = (context, _, exception) => context.Response.StatusCode switch
+            {
+                StatusCodes.Status499ClientClosedRequest => LogEventLevel.Information,
+                >= 500 => LogEventLevel.Error,
+                >= 400 => LogEventLevel.Warning,
+                _ when exception is not null => LogEventLevel.Error,
+                _ => LogEventLevel.Information,
+            };
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                if (context.GetCorrelationId() is { } id)
+                {
+                    diagnostics.Set("CorrelationId", id);
+                }
+            };
+        });
+
+    /// <summary>Renders " [correlation-id]" in text output when the event has one.</summary>
+    private sealed class CorrelationSuffixEnricher : Serilog.Core.ILogEventEnricher
+    {
+        public void Enrich(LogEvent logEvent, Serilog.Core.ILogEventPropertyFactory propertyFactory)
+        {
+            var suffix = logEvent.Properties.TryGetValue("CorrelationId", out var value) && value is ScalarValue { Value: string id }
+                ? $" [{id}]"
+                : string.Empty;
+            logEvent.AddPropertyIfAbsent(propertyFactory.CreateProperty("CorrelationSuffix", suffix));
+        }
+    }
+}

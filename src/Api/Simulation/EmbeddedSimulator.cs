@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Wrapper.Simulator;
+
+namespace Wrapper.Api.Simulation;
+
+/// <summary>
+/// The embedded default: when no <c>OPENAI_ENDPOINT</c> is configured, the Azure OpenAI simulator runs inside
+/// this process on a loopback port, and the real adapter talks to it through the real SDK over HTTP, exactly as
+/// it would talk to Azure. Owned by the host: started before the app is built, logged loudly at start, stopped
+/// when the host is disposed.
+/// </summary>
+public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
+{
+    /// <summary>Delay per completion token of simulated answers (default 5 ms), to feel like a real model.</summary>
+    public const string LatencyConfigKey = "SIMULATOR_LATENCY_PER_TOKEN_MS";
+
+    public const double DefaultLatencyPerTokenMs = 5;
+
+    /// <summary>Deployment served when OPENAI_MODEL_DEPLOYMENT_NAME is not set either.</summary>
+    public const string DefaultDeployment = "gpt-4o-mini";
+
+    private readonly ILogger<EmbeddedSimulator> _logger;
+
+    private EmbeddedSimulator(SimulatorServer server, string deployment, ILogger<EmbeddedSimulator> logger)
+    {
+        Server = server;
+        Deployment = deployment;
+        _logger = logger;
+    }
+
+    /// <summary>The running simulator (its <see cref="SimulatorServer.Faults"/> can be used to inject failures).</summary>
+    public SimulatorServer Server { get; }
+
+    /// <summary>The deployment name the simulator serves and the adapter calls.</summary>
+    public string Deployment { get; }
+
+    /// <summary>
+    /// When <c>OPENAI_ENDPOINT</c> is not set: starts the simulator with a random per-process key, points the
+    /// configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
+    /// registers it with the host. Returns false, changing nothing, when an endpoint is configured.
+    /// </summary>
+    public static async Task<bool> StartIfNoEndpointAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
+    {
+        var configuration = builder.Configuration;
+        if (!string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"]))
+        {
+            return false;
+        }
+
+        var deployment = configuration["OPENAI_MODEL_DEPLOYMENT_NAME"] is { } configured && !string.IsNullOrWhiteSpace(configured)
+            ? configured.Trim()
+            : DefaultDeployment;
+        var latency = double.TryParse(configuration[LatencyConfigKey], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms)
+                      && ms >= 0 && double.IsFinite(ms)
+            ? ms
+            : DefaultLatencyPerTokenMs;
+        var apiKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
+        var options = new SimulatorOptions
+        {
+            ApiKey = apiKey,
+            Deployments = [deployment],
+            LatencyPerTokenMs = latency,
+        };
+
+        // The simulator is a web host of its own. Start it outside this execution context, so that tooling which
+        // watches the hosts built by the entry point (WebApplicationFactory, dotnet-ef, OpenAPI generators) cannot
+        // mistake it for the API's host.
+        Task<SimulatorServer> starting;
+        using (ExecutionContext.SuppressFlow())
+        {
+            starting = Task.Run(() => SimulatorServer.StartAsync(options, cancellationToken), cancellationToken);
+        }
+
+        var server = await starting;
+
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OPENAI_ENDPOINT"] = server.HttpAddress.ToString(),
+            ["OPENAI_API_KEY"] = apiKey,
+            ["OPENAI_MODEL_DEPLOYMENT_NAME"] = deployment,
+            ["OPENAI_SIMULATED"] = "true",
+        });
+
+        // Created by a factory so that the container disposes it (and so the simulator) with the host.
+        builder.Services.AddSingleton(sp => new EmbeddedSimulator(server, deployment, sp.GetRequiredService<ILogger<EmbeddedSimulator>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSimulator>());
+        return true;
+    }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    {
+        _logger.LogWarning(
+            "No OPENAI_ENDPOINT configured: answers are SIMULATED by the built-in simulator at {SimulatorAddress} " +
+            "(deployment {Deployment}), not produced by Azure OpenAI. Set OPENAI_ENDPOINT (and OPENAI_API_KEY or an " +
+            "Entra ID identity) to use Azure. Every response carries the header X-Wrapper-Simulated: true.",
+            Server.HttpAddress, Deployment);
+        return Task.CompletedTask;
+    }
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text.Json;
+using Wrapper.FunctionalTests.Infrastructure;
+
+namespace Wrapper.FunctionalTests;
+
+public sealed class RoutingAndOpenApiTests
+{
+    private EmbeddedApiFactory _factory = null!;
+    private HttpClient _client = null!;
+
+    [OneTimeSetUp]
+    public void StartApi()
+    {
+        _factory = new EmbeddedApiFactory();
+        _client = _factory.CreateClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopApi()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    [Test]
+    public async Task ShouldAnswerUnknownRouteWith404ProblemDetails()
+    {
+        using var response = await _client.GetAsync("/no-such-route");
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.That(problem.GetProperty("instance").GetString(), Is.EqualTo("/no-such-route"));
+    }
+
+    [Test]
+    public async Task ShouldAnswerWrongMethodWith405ProblemDetails()
+    {
+        using var response = await _client.DeleteAsync("/completion");
+
+        await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Test]
+    public async Task ShouldServeSwaggerUi()
+    {
+        using var response = await _client.GetAsync("/swagger/index.html");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
+    }
+
+    [Test]
+    public async Task ShouldDescribeEveryEndpointResponseAndError()
+    {
+        using var response = await _client.GetAsync("/swagger/v1/swagger.json");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var document = await response.ReadJsonAsync();
+
+        Assert.That(document.GetProperty("info").GetProperty("title").GetString(), Is.EqualTo("Wrapper"));
+        Assert.That(document.GetProperty("info").GetProperty("description").GetString(), Does.Contain("SIMULATED"));
+        var paths = document.GetProperty("paths");
+        Assert.Multiple(() =>
+        {
+            AssertResponses(paths, "/completion", "get", "200", "400", "429", "500", "502", "503", "504");
+            AssertResponses(paths, "/chat", "post", "200", "400", "413", "415", "429", "500", "502", "503", "504");
+            AssertResponses(paths, "/health", "get", "200", "401", "429", "500", "503");
+        });
+
+        var completion = paths.GetProperty("/completion").GetProperty("get");
+        Assert.That(completion.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()),
+            Is.SupersetOf(new[] { "query", "X-APIM-Correlation-Id" }));
+        Assert.That(completion.GetProperty("responses").GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _), Is.True);
+
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Properties(schemas, "CompletionResponse"), Is.SupersetOf(new[] { "content", "model", "finish_reason", "usage" }));
+            Assert.That(Properties(schemas, "UsageResponse"), Is.EquivalentTo(new[] { "prompt_tokens", "completion_tokens", "total_tokens" }));
+            Assert.That(Properties(schemas, "ChatRequest"), Is.EquivalentTo(new[] { "messages" }));
+            Assert.That(Properties(schemas, "ChatMessageRequest"), Is.EquivalentTo(new[] { "role", "content" }));
+            Assert.That(Properties(schemas, "HealthResponse"), Is.SupersetOf(new[] { "status", "azure_openai" }));
+            Assert.That(Properties(schemas, "HealthErrorResponse"), Is.EquivalentTo(new[] { "status", "error", "message", "details" }));
+            Assert.That(schemas.TryGetProperty("ValidationProblemDetails", out _), Is.True);
+        });
+    }
+
+    private static void AssertResponses(JsonElement paths, string path, string method, params string[] statuses)
+    {
+        Assert.That(paths.TryGetProperty(path, out var item), Is.True, $"{path} is documented");
+        var responses = item.GetProperty(method).GetProperty("responses");
+        foreach (var status in statuses)
+        {
+            Assert.That(responses.TryGetProperty(status, out var response), Is.True, $"{method} {path} documents {status}");
+            Assert.That(response.GetProperty("description").GetString(), Is.Not.Empty, $"{method} {path} {status} is described");
+        }
+    }
+
+    private static IEnumerable<string> Properties(JsonElement schemas, string name) =>
+        schemas.GetProperty(name).GetProperty("properties").EnumerateObject().Select(p => p.Name).ToArray();
+}
