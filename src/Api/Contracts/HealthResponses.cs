@@ -15,6 +15,13 @@ public sealed class HealthResponse
     /// <example>connected</example>
     [JsonPropertyName("azure_openai")]
     public required string AzureOpenAi { get; init; }
+
+    /// <summary>The Azure AI Foundry Agent Service (informational; it does not change the status code):
+    /// <c>connected</c>, <c>simulated</c>, <c>not_configured</c>, <c>unauthorized</c>, <c>agent_not_found</c> or
+    /// <c>unreachable</c>. Checked by reading the configured agents: no thread is created, no token spent.</summary>
+    /// <example>connected</example>
+    [JsonPropertyName("agent_service")]
+    public string? AgentService { get; init; }
 }
 
 /// <summary><c>GET /health</c> when the model service could not be used. Never contains keys or tokens.</summary>

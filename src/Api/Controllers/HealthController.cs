@@ -2,6 +2,7 @@ using MediatR;
 using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Contracts;
 using Wrapper.Api.Errors;
+using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Health;
 
@@ -35,6 +36,12 @@ public sealed class HealthController : ControllerBase
     public async Task<HealthResponse> Get(CancellationToken cancellationToken)
     {
         var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
-        return new HealthResponse { AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected" };
+        // Informational: the Agent Service's state never changes the status code (reads the agent, no thread, no tokens).
+        var agents = await _mediator.Send(new CheckAgentService(), cancellationToken);
+        return new HealthResponse
+        {
+            AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected",
+            AgentService = agents.ToWireName(),
+        };
     }
 }

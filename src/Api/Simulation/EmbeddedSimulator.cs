@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Wrapper.Infrastructure.Agents;
 using Wrapper.Simulator;
 
 namespace Wrapper.Api.Simulation;
@@ -22,12 +23,21 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
 
     private readonly ILogger<EmbeddedSimulator> _logger;
 
-    private EmbeddedSimulator(SimulatorServer server, string deployment, ILogger<EmbeddedSimulator> logger)
+    private EmbeddedSimulator(SimulatorServer server, string deployment, bool openAISimulated, bool agentsSimulated, ILogger<EmbeddedSimulator> logger)
     {
         Server = server;
         Deployment = deployment;
+        OpenAISimulated = openAISimulated;
+        AgentsSimulated = agentsSimulated;
         _logger = logger;
     }
+
+    /// <summary>True when the Azure OpenAI endpoints use this simulator (no OPENAI_ENDPOINT).</summary>
+    public bool OpenAISimulated { get; }
+
+    /// <summary>True when the agent endpoints use this simulator (no AZURE_AI_PROJECT_ENDPOINT): over https with its
+    /// self-signed certificate pinned, and a per-process random bearer token (agents-owned edit).</summary>
+    public bool AgentsSimulated { get; }
 
     /// <summary>The running simulator (its <see cref="SimulatorServer.Faults"/> can be used to inject failures).</summary>
     public SimulatorServer Server { get; }
@@ -38,12 +48,16 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// <summary>
     /// When <c>OPENAI_ENDPOINT</c> is not set: starts the simulator with a random per-process key, points the
     /// configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
-    /// registers it with the host. Returns false, changing nothing, when an endpoint is configured.
+    /// registers it with the host. Likewise, when <c>AZURE_AI_PROJECT_ENDPOINT</c> is not set, points the agents at
+    /// its https endpoint (<see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>). Returns false,
+    /// changing nothing, when both endpoints are configured.
     /// </summary>
     public static async Task<bool> StartIfNoEndpointAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
         var configuration = builder.Configuration;
-        if (!string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"]))
+        var openAISimulated = string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"]);
+        var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceOptionsSetup.EndpointKey]);
+        if (!openAISimulated && !agentsSimulated)
         {
             return false;
         }
@@ -56,12 +70,14 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
             ? ms
             : DefaultLatencyPerTokenMs;
         var apiKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        var agentToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
         var options = new SimulatorOptions
         {
             ApiKey = apiKey,
             Deployments = [deployment],
             LatencyPerTokenMs = latency,
+            AgentBearerToken = agentToken,
         };
 
         // The simulator is a web host of its own. Start it outside this execution context, so that tooling which
@@ -75,22 +91,44 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
 
         var server = await starting;
 
-        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        if (openAISimulated)
         {
-            ["OPENAI_ENDPOINT"] = server.HttpAddress.ToString(),
-            ["OPENAI_API_KEY"] = apiKey,
-            ["OPENAI_MODEL_DEPLOYMENT_NAME"] = deployment,
-            ["OPENAI_SIMULATED"] = "true",
-        });
+            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["OPENAI_ENDPOINT"] = server.HttpAddress.ToString(),
+                ["OPENAI_API_KEY"] = apiKey,
+                ["OPENAI_MODEL_DEPLOYMENT_NAME"] = deployment,
+                ["OPENAI_SIMULATED"] = "true",
+            });
+        }
+
+        if (agentsSimulated)
+        {
+            builder.Services.UseSimulatedAgentService(new Uri(server.HttpsAddress, "api/projects/simulator"), server.Certificate, agentToken);
+        }
 
         // Created by a factory so that the container disposes it (and so the simulator) with the host.
-        builder.Services.AddSingleton(sp => new EmbeddedSimulator(server, deployment, sp.GetRequiredService<ILogger<EmbeddedSimulator>>()));
+        builder.Services.AddSingleton(sp => new EmbeddedSimulator(server, deployment, openAISimulated, agentsSimulated, sp.GetRequiredService<ILogger<EmbeddedSimulator>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSimulator>());
         return true;
     }
 
     Task IHostedService.StartAsync(CancellationToken cancellationToken)
     {
+        if (AgentsSimulated)
+        {
+            _logger.LogWarning(
+                "No AZURE_AI_PROJECT_ENDPOINT configured: agent answers (/bing-grounding, /agents/...) are SIMULATED by the " +
+                "built-in simulator at {SimulatorAddress}, not produced by the Azure AI Foundry Agent Service. Set " +
+                "AZURE_AI_PROJECT_ENDPOINT and AZURE_AI_AGENT_ID (with an Entra ID identity) to use Azure.",
+                Server.HttpsAddress);
+        }
+
+        if (!OpenAISimulated)
+        {
+            return Task.CompletedTask;
+        }
+
         _logger.LogWarning(
             "No OPENAI_ENDPOINT configured: answers are SIMULATED by the built-in simulator at {SimulatorAddress} " +
             "(deployment {Deployment}), not produced by Azure OpenAI. Set OPENAI_ENDPOINT (and OPENAI_API_KEY or an " +

@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+using Wrapper.Domain.Agents;
+
+namespace Wrapper.Api.Contracts;
+
+/// <summary>Optional JSON body of <c>POST /bing-grounding</c> and <c>POST /agents/{name}</c>. Each field may also be
+/// given in the query string, which wins when both are present.</summary>
+public sealed class AgentQuestionRequest
+{
+    /// <summary>The question (required here or as <c>?query=</c>; not blank; at most 32,000 characters by default).</summary>
+    /// <example>What happened in finance today?</example>
+    [JsonPropertyName("query")]
+    public string? Query { get; init; }
+
+    /// <summary>Continue this conversation (the <c>thread_id</c> of an earlier answer).</summary>
+    /// <example>thread_abc123</example>
+    [JsonPropertyName("thread_id")]
+    public string? ThreadId { get; init; }
+
+    /// <summary>Keep the conversation thread after answering, and return its <c>thread_id</c>. Defaults to true when
+    /// <c>thread_id</c> is given (false then ends the conversation and deletes the thread), false otherwise.</summary>
+    /// <example>true</example>
+    [JsonPropertyName("keep_thread")]
+    public bool? KeepThread { get; init; }
+}
+
+/// <summary>An agent's answer: the text without citation markers, and the sources it cites.</summary>
+public sealed class AgentAnswerResponse
+{
+    /// <summary>The answer, with markers such as 【3:0†source】 removed.</summary>
+    /// <example>Major stock indexes rose on Tuesday as bond yields eased.</example>
+    [JsonPropertyName("content")]
+    public required string Content { get; init; }
+
+    /// <summary>The sources, numbered from 1 in the order the answer first cites them; a source cited twice is listed once.</summary>
+    [JsonPropertyName("citations")]
+    public required IReadOnlyList<CitationResponse> Citations { get; init; }
+
+    /// <summary>The conversation thread, present only when it was kept (see <c>keep_thread</c>); pass it back as
+    /// <c>thread_id</c> to ask a follow-up question.</summary>
+    /// <example>thread_abc123</example>
+    [JsonPropertyName("thread_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ThreadId { get; init; }
+
+    public static AgentAnswerResponse From(AgentAnswer answer) => new()
+    {
+        Content = answer.Content,
+        Citations = answer.Citations.Select(CitationResponse.From).ToList(),
+        ThreadId = answer.ThreadId,
+    };
+}
+
+/// <summary>One numbered source.</summary>
+public sealed class CitationResponse
+{
+    /// <summary>1-based number.</summary>
+    /// <example>1</example>
+    [JsonPropertyName("id")]
+    public required int Id { get; init; }
+
+    /// <summary><c>url</c> for a web page, <c>file</c> for an uploaded file.</summary>
+    /// <example>url</example>
+    [JsonPropertyName("type")]
+    public required string Type { get; init; }
+
+    /// <summary>The page address, or the file id for a file.</summary>
+    /// <example>https://www.example.com/markets/today</example>
+    [JsonPropertyName("url")]
+    public required string Url { get; init; }
+
+    /// <summary>The page title; the url (or file id) when the service gave none.</summary>
+    /// <example>Markets today | Example News</example>
+    [JsonPropertyName("title")]
+    public required string Title { get; init; }
+
+    /// <summary>For a file, the quoted passage when the service gave one.</summary>
+    [JsonPropertyName("quote")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Quote { get; init; }
+
+    public static CitationResponse From(Citation citation) => new()
+    {
+        Id = citation.Id,
+        Type = citation.Type == CitationType.File ? "file" : "url",
+        Url = citation.Url,
+        Title = citation.Title,
+        Quote = citation.Quote,
+    };
+}

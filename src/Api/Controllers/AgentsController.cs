@@ -1,0 +1,50 @@
+using MediatR;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Wrapper.Api.Contracts;
+using Wrapper.Application.Agents;
+
+namespace Wrapper.Api.Controllers;
+
+/// <summary>Any configured agent by name: the extension point (one agent class plus its <c>Agents:&lt;name&gt;:AgentId</c>).</summary>
+[ApiController]
+[Route("agents")]
+[Tags("Agents")]
+public sealed class AgentsController : ControllerBase
+{
+    private readonly IMediator _mediator;
+
+    public AgentsController(IMediator mediator) => _mediator = mediator;
+
+    /// <summary>Ask the named agent, for example <c>plain</c> or <c>bing-grounding</c>.</summary>
+    /// <remarks>Same question fields and answer as <c>POST /bing-grounding</c>. An unknown name is a 400 listing the known ones.</remarks>
+    /// <param name="name">The agent's name.</param>
+    /// <param name="query">The question (overrides the body's).</param>
+    /// <param name="threadId">Continue this conversation (overrides the body's).</param>
+    /// <param name="keepThread">Keep the thread after answering (overrides the body's).</param>
+    /// <param name="body">Optional JSON body with the same fields.</param>
+    /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
+    /// <response code="200">The answer with its numbered citations.</response>
+    /// <response code="400">The agent name or question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names no usable thread (<c>upstream_rejected_request</c>).</response>
+    /// <response code="429">The Agent Service or its model is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
+    /// <response code="502">Our Agent Service configuration is wrong or the agent's run failed.</response>
+    /// <response code="503">The Agent Service, or this agent, is unavailable or not configured (<c>upstream_unavailable</c>).</response>
+    /// <response code="504">The agent did not answer in time; its run was cancelled (<c>upstream_timeout</c>).</response>
+    [HttpPost("{name}")]
+    [Consumes("application/json")]
+    [ProducesResponseType<AgentAnswerResponse>(StatusCodes.Status200OK, "application/json")]
+    [ApiErrors]
+    public async Task<AgentAnswerResponse> Post(
+        string name,
+        [FromQuery] string? query,
+        [FromQuery(Name = "thread_id")] string? threadId,
+        [FromQuery(Name = "keep_thread")] bool? keepThread,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] AgentQuestionRequest? body,
+        CancellationToken cancellationToken)
+    {
+        var answer = await _mediator.Send(
+            new AskAgent(name, query ?? body?.Query, threadId ?? body?.ThreadId, keepThread ?? body?.KeepThread),
+            cancellationToken);
+        return AgentAnswerResponse.From(answer);
+    }
+}

@@ -1,0 +1,53 @@
+using MediatR;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Wrapper.Api.Contracts;
+using Wrapper.Application.Grounding;
+
+namespace Wrapper.Api.Controllers;
+
+/// <summary>Questions answered by the Bing-grounded agent of the Azure AI Foundry Agent Service.</summary>
+[ApiController]
+[Route("bing-grounding")]
+[Tags("Agents")]
+public sealed class BingGroundingController : ControllerBase
+{
+    private readonly IMediator _mediator;
+
+    public BingGroundingController(IMediator mediator) => _mediator = mediator;
+
+    /// <summary>Answer a question with current web sources (Bing grounding).</summary>
+    /// <remarks>
+    /// Give the question as <c>?query=</c> or as a JSON body <c>{"query": "..."}</c>. Each question runs on a new
+    /// conversation thread that is deleted afterwards, unless <c>keep_thread</c> is true or a <c>thread_id</c>
+    /// continues an earlier conversation; the answer then carries <c>thread_id</c> for the next question.
+    /// Without <c>AZURE_AI_PROJECT_ENDPOINT</c> the built-in simulator answers.
+    /// </remarks>
+    /// <param name="query">The question (overrides the body's).</param>
+    /// <param name="threadId">Continue this conversation (overrides the body's).</param>
+    /// <param name="keepThread">Keep the thread after answering (overrides the body's).</param>
+    /// <param name="body">Optional JSON body with the same fields.</param>
+    /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
+    /// <response code="200">The answer with its numbered citations.</response>
+    /// <response code="400">The question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names no usable thread (<c>upstream_rejected_request</c>).</response>
+    /// <response code="429">The Agent Service or its model is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
+    /// <response code="502">Our Agent Service configuration is wrong (<c>upstream_authentication_failed</c>, <c>upstream_not_found</c>) or the agent's run failed (<c>upstream_bad_response</c>).</response>
+    /// <response code="503">The Agent Service is unavailable or not configured (<c>upstream_unavailable</c>).</response>
+    /// <response code="504">The agent did not answer in time; its run was cancelled (<c>upstream_timeout</c>).</response>
+    [HttpPost]
+    [Consumes("application/json")]
+    [ProducesResponseType<AgentAnswerResponse>(StatusCodes.Status200OK, "application/json")]
+    [ApiErrors]
+    public async Task<AgentAnswerResponse> Post(
+        [FromQuery] string? query,
+        [FromQuery(Name = "thread_id")] string? threadId,
+        [FromQuery(Name = "keep_thread")] bool? keepThread,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] AgentQuestionRequest? body,
+        CancellationToken cancellationToken)
+    {
+        var answer = await _mediator.Send(
+            new AskGroundedQuestion(query ?? body?.Query, threadId ?? body?.ThreadId, keepThread ?? body?.KeepThread),
+            cancellationToken);
+        return AgentAnswerResponse.From(answer);
+    }
+}

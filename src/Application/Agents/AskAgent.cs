@@ -1,0 +1,20 @@
+using Wrapper.Domain.Agents;
+
+namespace Wrapper.Application.Agents;
+
+/// <summary>Ask any configured agent by name (the extension point: every agent class is reachable here).</summary>
+/// <param name="Agent">The agent's name, for example <c>bing-grounding</c> or <c>plain</c>.</param>
+/// <param name="Query">The user message.</param>
+/// <param name="ThreadId">An existing thread to continue.</param>
+/// <param name="KeepThread">Keep the thread after answering; defaults to true when continuing a thread, false otherwise.</param>
+public sealed record AskAgent(string? Agent, string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>;
+
+public sealed class AskAgentHandler : IRequestHandler<AskAgent, AgentAnswer>
+{
+    private readonly IAgentGateway _agents;
+
+    public AskAgentHandler(IAgentGateway agents) => _agents = agents;
+
+    public Task<AgentAnswer> Handle(AskAgent request, CancellationToken cancellationToken) =>
+        _agents.AskAsync(request.Agent!, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread), cancellationToken);
+}

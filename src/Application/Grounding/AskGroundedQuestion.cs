@@ -1,0 +1,24 @@
+using Wrapper.Application.Agents;
+using Wrapper.Domain.Agents;
+
+namespace Wrapper.Application.Grounding;
+
+/// <summary>Ask the Bing-grounded agent a question; the answer cites the web pages it used.</summary>
+/// <param name="Query">The question.</param>
+/// <param name="ThreadId">An existing thread to continue (from an earlier answer's <c>thread_id</c>).</param>
+/// <param name="KeepThread">Keep the thread after answering; defaults to true when continuing a thread, false otherwise.</param>
+public sealed record AskGroundedQuestion(string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>
+{
+    /// <summary>The name of the Bing grounding agent.</summary>
+    public const string AgentName = "bing-grounding";
+}
+
+public sealed class AskGroundedQuestionHandler : IRequestHandler<AskGroundedQuestion, AgentAnswer>
+{
+    private readonly IAgentGateway _agents;
+
+    public AskGroundedQuestionHandler(IAgentGateway agents) => _agents = agents;
+
+    public Task<AgentAnswer> Handle(AskGroundedQuestion request, CancellationToken cancellationToken) =>
+        _agents.AskAsync(AskGroundedQuestion.AgentName, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread), cancellationToken);
+}

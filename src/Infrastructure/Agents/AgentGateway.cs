@@ -1,0 +1,61 @@
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Application.Grounding;
+using Wrapper.Domain.Agents;
+
+namespace Wrapper.Infrastructure.Agents;
+
+/// <summary>The <see cref="IAgentGateway"/> port over the registered <see cref="AgentBase"/> agents.</summary>
+public sealed class AgentGateway : IAgentGateway
+{
+    private readonly Dictionary<string, AgentBase> _agents;
+    private readonly AgentServiceClient? _client;
+    private readonly bool _simulated;
+
+    public AgentGateway(IEnumerable<AgentBase> agents, AgentServiceConnection connection)
+    {
+        _agents = new Dictionary<string, AgentBase>(StringComparer.OrdinalIgnoreCase);
+        foreach (var agent in agents)
+        {
+            if (!_agents.TryAdd(agent.Name, agent))
+            {
+                throw new InvalidOperationException($"Two agents are named '{agent.Name}'.");
+            }
+        }
+
+        _client = connection.Client;
+        _simulated = connection.Simulated;
+    }
+
+    public IReadOnlyCollection<string> AgentNames => _agents.Keys;
+
+    public UpstreamMode? Mode => _client is null ? null : _simulated ? UpstreamMode.Simulated : UpstreamMode.Azure;
+
+    public Task<AgentAnswer> AskAsync(string agentName, AgentQuestion question, CancellationToken cancellationToken) =>
+        _agents.TryGetValue(agentName, out var agent)
+            ? agent.AskAsync(question, cancellationToken)
+            : throw new UpstreamException(UpstreamFailure.NotFound, $"No agent is named '{agentName}'.");
+
+    /// <summary>Reads each configured agent (<c>GET /assistants/{id}</c>), the Bing grounding agent first; with none
+    /// configured, lists one agent to prove the service and our credentials.</summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var client = _client ?? throw new UpstreamException(UpstreamFailure.Unavailable, "No Agent Service is configured.");
+        var ids = _agents.Values
+            .OrderBy(a => a.Name == AskGroundedQuestion.AgentName ? 0 : 1)
+            .Select(a => a.AgentId)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            await client.ListAgentsAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var id in ids)
+        {
+            await client.GetAgentAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

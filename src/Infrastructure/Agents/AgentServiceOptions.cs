@@ -1,0 +1,100 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Wrapper.Infrastructure.Agents;
+
+/// <summary>
+/// How to reach the Azure AI Foundry Agent Service (or the simulator) and which agents to use. Filled by
+/// <see cref="AgentServiceOptionsSetup"/> from <c>AZURE_AI_PROJECT_ENDPOINT</c>, <c>AZURE_AI_AGENT_ID</c>, the
+/// <c>AgentService</c> section (timeouts, polling, retries) and the <c>Agents</c> section (one entry per agent name:
+/// <c>Agents:plain:AgentId</c>, environment <c>Agents__plain__AgentId</c>); checked at start by
+/// <see cref="AgentServiceOptionsValidator"/>.
+/// </summary>
+public sealed class AgentServiceOptions
+{
+    /// <summary>Configuration section of the tuning knobs (<c>AgentService:RunDeadlineSeconds</c>, ...).</summary>
+    public const string SectionName = "AgentService";
+
+    /// <summary>Configuration section of the agents (<c>Agents:&lt;name&gt;:AgentId</c>).</summary>
+    public const string AgentsSectionName = "Agents";
+
+    /// <summary>The project endpoint, e.g. <c>https://my-resource.services.ai.azure.com/api/projects/my-project</c>
+    /// (<c>AZURE_AI_PROJECT_ENDPOINT</c>). Null: no Agent Service is configured.</summary>
+    public Uri? Endpoint { get; set; }
+
+    /// <summary>The <c>api-version</c> sent with every call (<c>AgentService:ApiVersion</c>, default <c>v1</c>).</summary>
+    public string ApiVersion { get; set; } = "v1";
+
+    /// <summary>The agents by name (case-insensitive). <c>AZURE_AI_AGENT_ID</c> sets the <c>bing-grounding</c> one.</summary>
+    public Dictionary<string, AgentDefinition> Agents { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Longest one question may take on the Agent Service, from creating the thread to reading the answer
+    /// (<c>AgentService:RunDeadlineSeconds</c>, default 120). When it passes, the run is cancelled and the caller gets 504.</summary>
+    public double RunDeadlineSeconds { get; set; } = 120;
+
+    /// <summary>First wait before polling a run (<c>AgentService:FirstPollDelayMs</c>, default 250); each later wait
+    /// is 1.5 times longer, up to <see cref="MaxPollDelayMs"/>.</summary>
+    public int FirstPollDelayMs { get; set; } = 250;
+
+    /// <summary>Longest wait between two polls of a run (<c>AgentService:MaxPollDelayMs</c>, default 2000).</summary>
+    public int MaxPollDelayMs { get; set; } = 2000;
+
+    /// <summary>Longest one HTTP try may take (<c>AgentService:RequestTimeoutSeconds</c>, default 30).</summary>
+    public double RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How many times a failed call may be repeated silently (<c>AgentService:MaxRetries</c>, default 2).
+    /// Reads and deletes are retried after 408, 429, 5xx and transport errors; creations only after 429 and 503
+    /// (the service said it did nothing), so a retry never makes a second thread or run.</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>First back-off delay (<c>AgentService:RetryBaseDelayMs</c>, default 500), doubling per retry.</summary>
+    public int RetryBaseDelayMs { get; set; } = 500;
+
+    /// <summary>The longest wait before a silent retry (<c>AgentService:MaxRetryDelaySeconds</c>, default 2). A 429 or
+    /// 503 asking to wait longer is not retried: the caller gets it with its Retry-After instead.</summary>
+    public double MaxRetryDelaySeconds { get; set; } = 2;
+
+    /// <summary>Time allowed for cleaning up after a question (cancelling a run, deleting the thread) once the caller
+    /// has gone or the deadline passed (<c>AgentService:CleanupTimeoutSeconds</c>, default 10).</summary>
+    public double CleanupTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>True when the endpoint is the simulator (set in code by <see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>).</summary>
+    public bool Simulated { get; set; }
+
+    /// <summary>The bearer token the simulator expects (simulated mode only; set in code, never from configuration).</summary>
+    public string? SimulatorToken { get; set; }
+
+    /// <summary>The one certificate trusted for the endpoint's TLS besides the system's trust: the embedded simulator's
+    /// self-signed one, compared by SHA-256 thumbprint (simulated mode only; set in code, never from configuration).</summary>
+    public X509Certificate2? TrustedCertificate { get; set; }
+
+    public TimeSpan RunDeadline => TimeSpan.FromSeconds(RunDeadlineSeconds);
+
+    public TimeSpan FirstPollDelay => TimeSpan.FromMilliseconds(FirstPollDelayMs);
+
+    public TimeSpan MaxPollDelay => TimeSpan.FromMilliseconds(MaxPollDelayMs);
+
+    public TimeSpan RequestTimeout => TimeSpan.FromSeconds(RequestTimeoutSeconds);
+
+    public TimeSpan RetryBaseDelay => TimeSpan.FromMilliseconds(RetryBaseDelayMs);
+
+    public TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
+
+    public TimeSpan CleanupTimeout => TimeSpan.FromSeconds(CleanupTimeoutSeconds);
+
+    /// <summary>The configured endpoint text when it was not an absolute URL; reported by validation.</summary>
+    internal string? EndpointError { get; set; }
+
+    /// <summary>Configuration values that could not be parsed; reported by validation with their keys.</summary>
+    internal List<string> BindingErrors { get; } = [];
+
+    /// <summary>The agent id configured for <paramref name="agentName"/>, or null.</summary>
+    public string? AgentIdOf(string agentName) =>
+        Agents.TryGetValue(agentName, out var agent) && !string.IsNullOrWhiteSpace(agent.AgentId) ? agent.AgentId.Trim() : null;
+}
+
+/// <summary>One agent of the Agent Service, as configured under <c>Agents:&lt;name&gt;</c>.</summary>
+public sealed class AgentDefinition
+{
+    /// <summary>The agent's id in the project (an <c>asst_…</c> id).</summary>
+    public string? AgentId { get; set; }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Wrapper.Infrastructure.Agents;
+
+/// <summary>The parts of the Agent Service's JSON this adapter reads and writes (snake_case on the wire).</summary>
+internal static class AgentServiceWire
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public sealed record CreateMessageRequest(string Role, string Content);
+
+    public sealed record CreateRunRequest(string AssistantId);
+
+    public sealed record IdObject(string? Id);
+
+    public sealed record RunObject(string? Id, string? Status, RunError? LastError, IncompleteDetails? IncompleteDetails);
+
+    public sealed record RunList(List<RunObject>? Data);
+
+    public sealed record RunError(string? Code, string? Message);
+
+    public sealed record IncompleteDetails(string? Reason);
+
+    public sealed record MessageList(List<MessageObject>? Data, bool HasMore, string? LastId);
+
+    public sealed record MessageObject(string? Id, string? Role, string? RunId, List<MessageContent>? Content);
+
+    public sealed record MessageContent(string? Type, MessageText? Text);
+
+    public sealed record MessageText(string? Value, List<Annotation>? Annotations);
+
+    public sealed record Annotation(string? Type, string? Text, int? StartIndex, int? EndIndex, UrlCitation? UrlCitation, FileCitation? FileCitation);
+
+    public sealed record UrlCitation(string? Url, string? Title);
+
+    public sealed record FileCitation(string? FileId, string? Quote);
+
+    public sealed record ErrorEnvelope(ErrorBody? Error);
+
+    public sealed record ErrorBody(string? Code, string? Message);
+}

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Domain.Agents;
+using Wrapper.Simulator;
+
+namespace Wrapper.IntegrationTests.Agents;
+
+/// <summary>Every way a question can fail, as the adapter reports it, and the thread deleted each time.</summary>
+public sealed class AgentFailureTests : AgentSimulatorHost
+{
+    private static Task<AgentAnswer> Ask(IAgentGateway gateway, string question, CancellationToken cancellationToken = default) =>
+        gateway.AskAsync("bing-grounding", new AgentQuestion(question), cancellationToken);
+
+    [TestCase(401, UpstreamFailure.Authentication)]
+    [TestCase(403, UpstreamFailure.Authentication)]
+    [TestCase(404, UpstreamFailure.NotFound)]
+    [TestCase(400, UpstreamFailure.BadRequest)]
+    [TestCase(408, UpstreamFailure.Timeout)]
+    [TestCase(500, UpstreamFailure.Unavailable)]
+    [TestCase(502, UpstreamFailure.Unavailable)]
+    [TestCase(503, UpstreamFailure.Unavailable)]
+    [TestCase(504, UpstreamFailure.Timeout)]
+    public void AnErrorStatus_MapsToItsFailure(int status, UpstreamFailure expected)
+    {
+        Server.Faults.Add(new FaultSpec { Status = status, Target = FaultInjector.AgentsTarget });
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(), "Hi"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(expected));
+            Assert.That(ex.UpstreamStatus, Is.EqualTo(status));
+            Assert.That(ex.Message, Does.Not.Contain("injected fault"), "upstream text never reaches the message");
+        }
+    }
+
+    [Test]
+    public void Throttling_CarriesTheRetryAfter_WithoutWaitingForIt()
+    {
+        Server.Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 30, Target = FaultInjector.AgentsTarget });
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(o => o.MaxRetries = 3), "Hi"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Throttled));
+            Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(Server.Faults.Pending, Is.Empty, "tried once: a 30 s wait is not hidden behind silent retries");
+        }
+    }
+
+    [Test]
+    public async Task AShort503_IsRetried_WithoutDuplicatingTheThread()
+    {
+        Server.Faults.Add(new FaultSpec { Status = 503, Count = 1, Target = FaultInjector.AgentsTarget });
+
+        var answer = await Ask(Gateway(o => o.MaxRetries = 2), "Hi");
+
+        Assert.That(answer.Citations, Is.Not.Empty);
+        AssertEveryThreadDeleted(expectedThreads: 1);
+    }
+
+    [Test]
+    public void ADroppedConnection_IsUnavailable()
+    {
+        Server.Faults.Add(new FaultSpec { Drop = true, Target = FaultInjector.AgentsTarget });
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(), "Hi"));
+
+        Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
+    }
+
+    [Test]
+    public void AWrongToken_IsAnAuthenticationFailure()
+    {
+        var gateway = Agents(token: "not-the-token").GetRequiredService<IAgentGateway>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(gateway, "Hi"));
+
+        Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Authentication));
+    }
+
+    [Test]
+    public void AnotherCertificate_IsNotTrusted()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var gateway = Agents(trust: other).GetRequiredService<IAgentGateway>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(gateway, "Hi"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
+            Assert.That(Store.GetCounters().ThreadsCreated, Is.Zero);
+        }
+    }
+
+    [Test]
+    public void AMissingAgent_IsNotFound_AndTheThreadIsDeleted()
+    {
+        var gateway = Agents(agentIds: new Dictionary<string, string> { ["bing-grounding"] = "asst_missing" }).GetRequiredService<IAgentGateway>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(gateway, "Hi"));
+
+        Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.NotFound));
+        AssertEveryThreadDeleted();
+    }
+
+    [TestCase("[simulate:fail]", UpstreamFailure.Unavailable)]
+    [TestCase("[simulate:expire]", UpstreamFailure.Timeout)]
+    [TestCase("[simulate:empty]", UpstreamFailure.BadResponse)]
+    public void ARunThatDoesNotComplete_MapsToItsFailure_AndTheThreadIsDeleted(string question, UpstreamFailure expected)
+    {
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(), question));
+
+        Assert.That(ex!.Failure, Is.EqualTo(expected));
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public void ARateLimitedRun_IsThrottled_WithTheWaitItNames()
+    {
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(), "[simulate:rate_limit] Hi"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Throttled));
+            Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(60)));
+        }
+
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public void ARunPastTheDeadline_IsCancelled_TimesOut_AndTheThreadIsDeleted()
+    {
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(o => o.RunDeadlineSeconds = 0.3), "[simulate:slow] Hi"));
+
+        var counters = Store.GetCounters();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Timeout));
+            Assert.That(ex.Message, Does.Contain("0.3 seconds"));
+            Assert.That(counters.CancelRequests, Is.EqualTo(1), "the run was cancelled");
+            Assert.That(counters.RunsCreated, Is.EqualTo(1));
+        }
+
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public void WhenTheCallerGoesAway_TheRunIsCancelled_AndTheThreadIsDeleted()
+    {
+        using var caller = new CancellationTokenSource();
+        var gateway = Gateway();
+        var asking = Ask(gateway, "[simulate:slow] Hi", caller.Token);
+        // Cancel once the run exists (the simulator holds a slow run in_progress for two minutes).
+        SpinWait.SpinUntil(() => Store.GetCounters().RunsCreated == 1, TimeSpan.FromSeconds(10));
+        caller.Cancel();
+
+        Assert.That(async () => await asking, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(Store.GetCounters().CancelRequests, Is.EqualTo(1));
+
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public void AKeptThread_OfAFailedQuestion_IsStillDeleted_SinceTheCallerNeverLearntItsId()
+    {
+        var gateway = Gateway();
+
+        Assert.ThrowsAsync<UpstreamException>(() => gateway.AskAsync("bing-grounding", new AgentQuestion("[simulate:fail]", KeepThread: true), CancellationToken.None));
+
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public async Task AContinuedThread_IsKeptWhenItsQuestionFails()
+    {
+        var gateway = Gateway();
+        var first = await gateway.AskAsync("bing-grounding", new AgentQuestion("Hi", KeepThread: true), CancellationToken.None);
+
+        Assert.ThrowsAsync<UpstreamException>(() => gateway.AskAsync("bing-grounding", new AgentQuestion("[simulate:fail]", first.ThreadId, KeepThread: true), CancellationToken.None));
+
+        Assert.That(Store.FindThread(first.ThreadId!)!.Deleted, Is.False);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Infrastructure.Agents;
+using Wrapper.Simulator;
+using Wrapper.Simulator.Agents;
+
+namespace Wrapper.IntegrationTests.Agents;
+
+/// <summary>One simulator per fixture (https on 127.0.0.1:0, a random expected token), and the real agent adapter
+/// wired to it the way the Api wires it (<see cref="AgentServiceCollectionExtensions.AddAgents"/> +
+/// <see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>), with fast polling.</summary>
+public abstract class AgentSimulatorHost
+{
+    protected string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
+    protected SimulatorServer Server { get; private set; } = null!;
+
+    protected AgentStore Store => Server.Services.GetRequiredService<AgentStore>();
+
+    protected Uri ProjectEndpoint => new(Server.HttpsAddress, "api/projects/test-project");
+
+    private readonly List<ServiceProvider> _providers = [];
+
+    [OneTimeSetUp]
+    public async Task StartSimulatorAsync()
+    {
+        Server = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            AgentBearerToken = Token,
+            Agents = new AgentSimulatorOptions { RunStepDelayMs = 10, SlowRunMs = 120_000 },
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopSimulatorAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+
+    [SetUp]
+    public void ResetSimulator()
+    {
+        Server.Faults.Clear();
+        Store.Reset();
+    }
+
+    [TearDown]
+    public async Task DisposeProvidersAsync()
+    {
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        _providers.Clear();
+    }
+
+    /// <summary>The adapter's services against this simulator. <paramref name="tune"/> runs after the defaults of
+    /// the tests (5 ms first poll, no silent retries).</summary>
+    protected IServiceProvider Agents(Action<AgentServiceOptions>? tune = null, string? token = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trust = null, IReadOnlyDictionary<string, string>? agentIds = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddAgents(new ConfigurationBuilder().Build());
+        services.UseSimulatedAgentService(ProjectEndpoint, trust ?? Server.Certificate, token ?? Token, agentIds);
+        services.PostConfigure<AgentServiceOptions>(o =>
+        {
+            o.FirstPollDelayMs = 5;
+            o.MaxPollDelayMs = 20;
+            o.MaxRetries = 0;
+            o.RetryBaseDelayMs = 1;
+            o.MaxRetryDelaySeconds = 0.05;
+            tune?.Invoke(o);
+        });
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        _providers.Add(provider);
+        return provider;
+    }
+
+    protected IAgentGateway Gateway(Action<AgentServiceOptions>? tune = null) => Agents(tune).GetRequiredService<IAgentGateway>();
+
+    /// <summary>Every thread the simulator saw was deleted.</summary>
+    protected void AssertEveryThreadDeleted(int expectedThreads = 1)
+    {
+        var counters = Store.GetCounters();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(counters.ThreadsCreated, Is.EqualTo(expectedThreads), "threads created");
+            Assert.That(counters.ThreadsDeleted, Is.EqualTo(expectedThreads), "threads deleted");
+            Assert.That(counters.ThreadsActive, Is.Zero, "threads left");
+        }
+    }
+
+    protected static void AssertStartupValid(IServiceProvider provider) =>
+        Assert.DoesNotThrow(() => _ = provider.GetRequiredService<IOptions<AgentServiceOptions>>().Value);
+}
