@@ -3,9 +3,11 @@ using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Controllers;
 using Wrapper.Api.Correlation;
 using Wrapper.Api.Errors;
+using Wrapper.Api.Health;
 using Wrapper.Api.Hosting;
 using Wrapper.Api.OpenApi;
 using Wrapper.Api.Simulation;
+using Wrapper.Api.Telemetry;
 
 namespace Wrapper.Api;
 
@@ -39,6 +41,8 @@ public static class DependencyInjection
             problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddHealthEndpoints();
+        services.AddTelemetry(configuration);
 
         services.AddOpenApiDocument(IsSimulated(configuration));
         return services;
@@ -48,6 +52,8 @@ public static class DependencyInjection
     /// simulated-mode header, Swagger, controllers.</summary>
     public static WebApplication UseApi(this WebApplication app)
     {
+        app.UseMiddleware<InstanceIdMiddleware>();
+        app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseMiddleware<CorrelationIdMiddleware>();
         app.UseRequestLogging();
         app.UseExceptionHandler();
@@ -59,6 +65,7 @@ public static class DependencyInjection
 
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseOpenApiDocument();
+        app.MapHealthEndpoints();
         app.MapControllers();
         return app;
     }

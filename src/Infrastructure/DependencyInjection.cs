@@ -9,6 +9,7 @@ using Wrapper.Application.Common;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Infrastructure.Agents;
 using Wrapper.Infrastructure.Configuration;
+using Wrapper.Infrastructure.Health;
 using Wrapper.Infrastructure.OpenAI;
 
 namespace Wrapper.Infrastructure;
@@ -43,7 +44,8 @@ public static class DependencyInjection
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<AzureOpenAIChatCompletionService>();
         services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
-        services.AddSingleton<IUpstreamHealthProbe, AzureOpenAIHealthProbe>();
+        // GET /health and /health/ready: a token-free probe, shared and briefly cached (Health:CacheSeconds).
+        services.AddHealthProbesAndTelemetry(configuration);
 
         services.AddAgents(configuration);
 

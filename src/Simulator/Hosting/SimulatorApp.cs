@@ -53,6 +53,7 @@ public static class SimulatorApp
         app.UseExceptionHandler();
         app.Use(CountRequestsAsync);
         app.MapChatCompletions();
+        app.MapDeployment();
         app.MapSimulatorControl();
         app.MapAgentService();
         return app;

@@ -138,7 +138,7 @@ internal static partial class ChatCompletionsEndpoint
             OpenAIJson.Completion);
     }
 
-    private static IResult? Authenticate(HttpRequest request, SimulatorOptions options)
+    internal static IResult? Authenticate(HttpRequest request, SimulatorOptions options)
     {
         var key = request.Headers["api-key"].ToString();
         if (key.Length > 0)
@@ -204,6 +204,8 @@ internal static partial class ChatCompletionsEndpoint
         Status = StatusCodes.Status400BadRequest,
         Innererror = new AzureInnerError("ResponsibleAIPolicyViolation", ContentFilterResults.BlockedPrompt),
     };
+
+    internal static bool IsSupportedApiVersion(string apiVersion) => ApiVersionPattern().IsMatch(apiVersion);
 
     // Dated versions such as 2024-10-21 or 2025-04-01-preview.
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(-preview)?$", RegexOptions.CultureInvariant)]

@@ -37,6 +37,8 @@ public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("OPENAI_SIMULATED", string.Empty);
         builder.UseSetting("AzureOpenAI:MaxRetries", "0");
         builder.UseSetting("AzureOpenAI:RequestTimeoutSeconds", "1");
+        // Fault tests inject one fault per /health request: no cached probe result (tests that cache set their own).
+        builder.UseSetting("Health:CacheSeconds", "0");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
     }
 

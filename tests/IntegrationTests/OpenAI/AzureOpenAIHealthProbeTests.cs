@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
-using Wrapper.Domain.Chat;
 using Wrapper.Simulator;
 
 namespace Wrapper.IntegrationTests.OpenAI;
@@ -69,18 +68,21 @@ public sealed class AzureOpenAIHealthProbeTests
     }
 
     [Test]
-    public async Task SpendsAtMostOneCompletionToken()
+    public async Task SpendsNoTokens()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { ApiKey = OpenAIAdapter.Key, Deployments = [OpenAIAdapter.Deployment] });
         await using var adapter = OpenAIAdapter.Create(sim.HttpAddress);
         using var http = new HttpClient { BaseAddress = sim.HttpAddress };
 
         await adapter.Probe.ProbeAsync(CancellationToken.None);
-        var spent = await TokensInWindow(http);
-        // The same prompt as a normal completion: its prompt tokens are what the probe's prompt cost.
-        var reference = await adapter.Chat.CompleteAsync([ChatMessage.User("ping")], CancellationToken.None);
 
-        Assert.That(spent, Is.EqualTo(reference.Usage.PromptTokens + 1));
+        Assert.Multiple(async () =>
+        {
+            // The probe reads the deployment (GET /openai/deployments/{deployment}) instead of completing a prompt.
+            Assert.That(await TokensInWindow(http), Is.Zero);
+            Assert.That(sim.Counters.Count("GET /openai/deployments/{deployment}", "200"), Is.EqualTo(1));
+            Assert.That(sim.Counters.Count("POST /openai/deployments/{deployment}/chat/completions"), Is.Zero);
+        });
     }
 
     private static async Task<int> TokensInWindow(HttpClient http)

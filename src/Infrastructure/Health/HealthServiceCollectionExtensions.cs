@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Infrastructure.OpenAI;
+using Wrapper.Infrastructure.Telemetry;
+
+namespace Wrapper.Infrastructure.Health;
+
+public static class HealthServiceCollectionExtensions
+{
+    /// <summary>The token-free deployment probe behind a shared, briefly cached single flight
+    /// (<see cref="IUpstreamHealthProbe"/>), and the upstream metrics and spans (<see cref="WrapperMetrics"/>,
+    /// <see cref="UpstreamTelemetryHandler"/> on the Azure OpenAI HTTP client).</summary>
+    public static IServiceCollection AddHealthProbesAndTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<HealthProbeOptions>().Bind(configuration.GetSection(HealthProbeOptions.SectionName));
+        services.AddSingleton<AzureOpenAIDeploymentProbe>();
+        services.AddSingleton<IUpstreamHealthProbe>(sp => new CachedUpstreamHealthProbe(
+            sp.GetRequiredService<AzureOpenAIDeploymentProbe>(),
+            sp.GetRequiredService<IOptions<HealthProbeOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+
+        services.AddMetrics();
+        services.TryAddSingleton<WrapperMetrics>();
+        services.TryAddTransient<UpstreamTelemetryHandler>();
+        services.AddHttpClient(AzureOpenAIClientFactory.HttpClientName).AddHttpMessageHandler<UpstreamTelemetryHandler>();
+        return services;
+    }
+}
