@@ -5,6 +5,8 @@ using Wrapper.Api.Correlation;
 using Wrapper.Api.Errors;
 using Wrapper.Api.Health;
 using Wrapper.Api.Hosting;
+using Wrapper.Api.Mcp;
+using Wrapper.Api.Security;
 using Wrapper.Api.OpenApi;
 using Wrapper.Api.Simulation;
 using Wrapper.Api.Telemetry;
@@ -43,6 +45,8 @@ public static class DependencyInjection
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddHealthEndpoints();
         services.AddTelemetry(configuration);
+        services.AddApiSecurity(configuration);
+        services.AddMcpTools();
 
         services.AddOpenApiDocument(IsSimulated(configuration));
         return services;
@@ -63,10 +67,12 @@ public static class DependencyInjection
             app.UseMiddleware<SimulatedModeHeaderMiddleware>();
         }
 
+        app.UseApiSecurity();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseOpenApiDocument();
         app.MapHealthEndpoints();
         app.MapControllers();
+        app.MapMcpTools();
         return app;
     }
 

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Wrapper.Api.Errors;
+
+namespace Wrapper.Api.Security;
+
+/// <summary>Client keys, per-client rate limits and CORS (closed unless <c>Cors:AllowedOrigins</c> is set).</summary>
+public static class SecurityServiceCollectionExtensions
+{
+    public const string CorsPolicy = "configured";
+
+    public static IServiceCollection AddApiSecurity(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApiKeyOptions>()
+            .Bind(configuration.GetSection(ApiKeyOptions.SectionName))
+            .PostConfigure(options => options.ApiKeys.AddRange(ApiKeyOptions.ParseEnvironment(configuration[ApiKeyOptions.EnvironmentKey])));
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddEntraIdTokens(configuration);
+
+        services.AddOptions<ClientRateLimitOptions>().Bind(configuration.GetSection(ClientRateLimitOptions.SectionName));
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (ApiKeyMiddleware.IsProbe(context.Request.Path))
+                {
+                    return RateLimitPartition.GetNoLimiter("probe");
+                }
+
+                var limits = context.RequestServices.GetRequiredService<IOptions<ClientRateLimitOptions>>().Value;
+                if (limits.PermitLimit <= 0)
+                {
+                    return RateLimitPartition.GetNoLimiter("unlimited");
+                }
+
+                var client = context.Items[ApiKeyMiddleware.ClientItem] as string
+                    ?? "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.PermitLimit,
+                    Window = TimeSpan.FromSeconds(Math.Max(1, limits.WindowSeconds)),
+                    QueueLimit = 0,
+                });
+            });
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var http = context.HttpContext;
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                    ? (long)Math.Ceiling(retryAfter.TotalSeconds)
+                    : 1;
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
+                var problem = new ProblemDetails
+                {
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Type = ProblemTypes.TooManyRequests,
+                    Title = "Too many requests",
+                    Detail = "This client sent more requests than its limit allows; retry after the indicated delay.",
+                };
+                problem.Extensions["code"] = "client_rate_limited";
+                problem.Extensions["retryAfterSeconds"] = seconds;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>()
+                    .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+            };
+        });
+
+        var origins = (configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? []).Where(o => !string.IsNullOrWhiteSpace(o)).ToArray();
+        services.AddCors(options => options.AddPolicy(CorsPolicy, policy =>
+        {
+            if (origins.Length > 0)
+            {
+                policy.WithOrigins(origins).AllowAnyHeader().WithMethods("GET", "POST", "DELETE")
+                    .WithExposedHeaders("Mcp-Session-Id", "Retry-After", "X-Correlation-Id");
+            }
+        }));
+
+        return services;
+    }
+
+    /// <summary>CORS, then the key check, then the rate limiter (which partitions by the authenticated client).</summary>
+    public static WebApplication UseApiSecurity(this WebApplication app)
+    {
+        var authenticator = app.Services.GetRequiredService<ApiKeyAuthenticator>();
+        if (!authenticator.Enabled && !EntraIdAuthentication.IsConfigured(app.Configuration))
+        {
+            app.Logger.LogWarning("No API keys are configured (Auth:ApiKeys or API_KEYS): every route, /mcp included, is open to anyone who can reach this service.");
+        }
+
+        app.UseCors(CorsPolicy);
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
+        return app;
+    }
+}
+
+/// <summary>Per-client request limits (<c>RateLimiting:PermitLimit</c> requests per <c>RateLimiting:WindowSeconds</c>).</summary>
+public sealed class ClientRateLimitOptions
+{
+    public const string SectionName = "RateLimiting";
+
+    /// <summary>Requests per window per client (by key name, else by IP); 0 turns the limit off. Default 120.</summary>
+    public int PermitLimit { get; set; } = 120;
+
+    /// <summary>Window length in seconds. Default 60.</summary>
+    public int WindowSeconds { get; set; } = 60;
+}
