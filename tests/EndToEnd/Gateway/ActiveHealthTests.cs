@@ -1,0 +1,101 @@
+using System.Net;
+using Wrapper.EndToEndTests.Infrastructure;
+
+namespace Wrapper.EndToEndTests.Gateway;
+
+/// <summary>Active probes: a backend whose readiness probe fails leaves the pool, and rejoins when it passes.</summary>
+[TestFixture]
+public sealed class ActiveHealthTests
+{
+    private readonly List<FakeBackend> _backends = [];
+    private InProcessGateway? _gateway;
+
+    [TearDown]
+    public async Task StopAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        _backends.Clear();
+    }
+
+    private async Task<InProcessGateway> StartAsync(string? path = null)
+    {
+        _backends.Add(await FakeBackend.StartAsync("api-1"));
+        _backends.Add(await FakeBackend.StartAsync("api-2"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:ActiveHealth:Enabled"] = "true",
+            ["Gateway:ActiveHealth:Interval"] = "00:00:00.100",
+            ["Gateway:ActiveHealth:Timeout"] = "00:00:02",
+        };
+        if (path is not null)
+        {
+            settings["Gateway:ActiveHealth:Path"] = path;
+        }
+
+        _gateway = await InProcessGateway.StartAsync(_backends, settings);
+        return _gateway;
+    }
+
+    [Test]
+    public async Task ShouldProbeHealthReadyByDefault()
+    {
+        var gateway = await StartAsync();
+
+        await Eventually.UntilAsync(gateway.StatusAsync, s => s.Backends.All(b => b.ActiveHealth == "Healthy"),
+            TimeSpan.FromSeconds(10), "both backends probed healthy");
+        Assert.That(_backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/ready" }));
+    }
+
+    [Test]
+    public async Task ShouldProbeTheConfiguredPath()
+    {
+        var gateway = await StartAsync("/health/live");
+
+        await Eventually.UntilAsync(gateway.StatusAsync, s => s.Backends.All(b => b.ActiveHealth == "Healthy"),
+            TimeSpan.FromSeconds(10), "both backends probed healthy");
+        Assert.That(_backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/live" }));
+    }
+
+    [Test]
+    public async Task ShouldTakeABackendThatIsNotReadyOutOfThePoolAndBringItBack()
+    {
+        var gateway = await StartAsync();
+        await Eventually.UntilAsync(gateway.StatusAsync, s => s.Available == 2 && s.Backends.All(b => b.ActiveHealth == "Healthy"),
+            TimeSpan.FromSeconds(10), "both backends probed healthy");
+
+        _backends[0].ReadyStatus = 503;
+        await Eventually.UntilAsync(() => gateway.StatusOfAsync("api-1"), s => !s.Available && s.ActiveHealth == "Unhealthy",
+            TimeSpan.FromSeconds(10), "api-1 leaves the pool");
+
+        using var client = gateway.CreateClient();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.GetAsync("completion");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(response.ServedByOf(), Is.EqualTo("api-2"));
+        }
+
+        Assert.That(_backends[0].CountRequests(), Is.Zero);
+
+        _backends[0].ReadyStatus = 200;
+        await Eventually.UntilAsync(() => gateway.StatusOfAsync("api-1"), s => s.Available && s.ActiveHealth == "Healthy",
+            TimeSpan.FromSeconds(10), "api-1 rejoins");
+        var servedBy = new HashSet<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.GetAsync("completion");
+            servedBy.Add(response.ServedByOf()!);
+        }
+
+        Assert.That(servedBy, Is.EquivalentTo(new[] { "api-1", "api-2" }));
+    }
+}
