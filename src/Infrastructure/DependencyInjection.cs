@@ -11,6 +11,8 @@ using Wrapper.Infrastructure.Agents;
 using Wrapper.Infrastructure.Configuration;
 using Wrapper.Infrastructure.Health;
 using Wrapper.Infrastructure.OpenAI;
+using Wrapper.Infrastructure.Resilience;
+using ChatClient = OpenAI.Chat.ChatClient;
 
 namespace Wrapper.Infrastructure;
 
@@ -36,6 +38,15 @@ public static class DependencyInjection
         services.AddHttpClient(AzureOpenAIClientFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => AzureOpenAIClientFactory.CreateHandler(sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value));
 
+        // One client and one circuit breaker per configured upstream (OPENAI_ENDPOINT, or AzureOpenAI:Upstreams).
+        services.AddSingleton(sp => AzureOpenAIClientFactory.CreatePool(
+            sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),
+            sp.GetRequiredService<TokenCredential>,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IUpstreamPoolState>(sp => sp.GetRequiredService<UpstreamPool<ChatClient>>());
+        // The client of the most preferred upstream, for callers that talk to one resource directly (the health probe).
         services.AddSingleton(sp => AzureOpenAIClientFactory.Create(
             sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),

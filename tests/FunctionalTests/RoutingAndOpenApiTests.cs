@@ -76,7 +76,7 @@ public sealed class RoutingAndOpenApiTests
         {
             Assert.That(Properties(schemas, "CompletionResponse"), Is.SupersetOf(new[] { "content", "model", "finish_reason", "usage" }));
             Assert.That(Properties(schemas, "UsageResponse"), Is.EquivalentTo(new[] { "prompt_tokens", "completion_tokens", "total_tokens" }));
-            Assert.That(Properties(schemas, "ChatRequest"), Is.EquivalentTo(new[] { "messages" }));
+            Assert.That(Properties(schemas, "ChatRequest"), Is.EquivalentTo(new[] { "messages", "stream" }));
             Assert.That(Properties(schemas, "ChatMessageRequest"), Is.EquivalentTo(new[] { "role", "content" }));
             Assert.That(Properties(schemas, "HealthResponse"), Is.SupersetOf(new[] { "status", "azure_openai" }));
             Assert.That(Properties(schemas, "HealthErrorResponse"), Is.EquivalentTo(new[] { "status", "error", "message", "details" }));

@@ -13,10 +13,21 @@ public sealed class ChatRequest
     [JsonPropertyName("messages")]
     public IReadOnlyList<ChatMessageRequest?>? Messages { get; init; }
 
+    /// <summary>Optional: <c>true</c> to receive the answer as server-sent events (<c>text/event-stream</c>):
+    /// <c>delta</c> events with the text as it is written, then one <c>done</c> event with the finish reason and the
+    /// usage, or an <c>error</c> event if the model service fails after the answer has started.</summary>
+    /// <example>false</example>
+    [JsonPropertyName("stream")]
+    public bool? Stream { get; init; }
+
     /// <summary>The application request for this body. A null entry becomes an empty message, which the
     /// validator rejects with the field names.</summary>
-    public CompleteChat ToCommand() =>
-        new(Messages?.Select(m => new ChatMessageInput(m?.Role, m?.Content)).ToList());
+    public CompleteChat ToCommand() => new(Inputs());
+
+    /// <summary>The streaming request for this body, validated by the same rules.</summary>
+    public StreamChat ToStreamCommand() => new(Inputs());
+
+    private List<ChatMessageInput>? Inputs() => Messages?.Select(m => new ChatMessageInput(m?.Role, m?.Content)).ToList();
 }
 
 /// <summary>One message of a conversation.</summary>

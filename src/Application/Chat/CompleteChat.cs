@@ -8,7 +8,7 @@ namespace Wrapper.Application.Chat;
 public sealed record ChatMessageInput(string? Role, string? Content);
 
 /// <summary>Continue a conversation.</summary>
-public sealed record CompleteChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<ChatCompletion>;
+public sealed record CompleteChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<ChatCompletion>, IConversationRequest;
 
 public sealed class CompleteChatHandler : IRequestHandler<CompleteChat, ChatCompletion>
 {
@@ -21,21 +21,6 @@ public sealed class CompleteChatHandler : IRequestHandler<CompleteChat, ChatComp
         _options = options;
     }
 
-    public Task<ChatCompletion> Handle(CompleteChat request, CancellationToken cancellationToken)
-    {
-        var input = request.Messages ?? [];
-        var messages = new List<ChatMessage>(input.Count + 1);
-        foreach (var m in input)
-        {
-            // The validator has accepted the role already; parsing cannot fail here.
-            messages.Add(new ChatMessage(ChatRoles.Parse(m.Role!), m.Content!));
-        }
-
-        if (!messages.Exists(m => m.Role == ChatRole.System))
-        {
-            messages.Insert(0, ChatMessage.System(_options.Value.SystemPrompt));
-        }
-
-        return _chat.CompleteAsync(messages, cancellationToken);
-    }
+    public Task<ChatCompletion> Handle(CompleteChat request, CancellationToken cancellationToken) =>
+        _chat.CompleteAsync(Conversation.ToMessages(request.Messages, _options.Value.SystemPrompt), cancellationToken);
 }

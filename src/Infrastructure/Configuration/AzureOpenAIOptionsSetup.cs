@@ -55,16 +55,10 @@ public sealed class AzureOpenAIOptionsSetup : IConfigureOptions<AzureOpenAIOptio
             options.RequestTimeout = TimeSpan.FromSeconds(timeout);
         }
 
-        if (Number(ConfigurationKeys.MaxRetries, options) is { } retries)
+        if (WholeNumber(ConfigurationKeys.MaxRetries, options) is { } retries)
         {
-            if (retries == Math.Floor(retries) && retries is >= int.MinValue and <= int.MaxValue)
-            {
-                options.MaxRetries = (int)retries;
-            }
-            else
-            {
-                options.BindingErrors.Add($"{ConfigurationKeys.MaxRetries} must be a whole number.");
-            }
+            options.MaxRetries = retries;
+            options.MaxRetriesConfigured = true;
         }
 
         if (Number(ConfigurationKeys.MaxRetryDelaySeconds, options) is { } maxDelay)
@@ -76,6 +70,124 @@ public sealed class AzureOpenAIOptionsSetup : IConfigureOptions<AzureOpenAIOptio
         {
             options.RetryBaseDelay = TimeSpan.FromMilliseconds(baseDelay);
         }
+
+        if (Number(ConfigurationKeys.AttemptTimeoutSeconds, options) is { } attemptTimeout)
+        {
+            options.AttemptTimeout = TimeSpan.FromSeconds(attemptTimeout);
+        }
+
+        if (WholeNumber(ConfigurationKeys.MaxUpstreamAttempts, options) is { } attempts)
+        {
+            options.MaxUpstreamAttempts = attempts;
+        }
+
+        if (Number(ConfigurationKeys.StreamIdleTimeoutSeconds, options) is { } idle)
+        {
+            options.StreamIdleTimeout = TimeSpan.FromSeconds(idle);
+        }
+
+        ConfigureCircuitBreaker(options);
+        ConfigureUpstreams(options);
+    }
+
+    private void ConfigureCircuitBreaker(AzureOpenAIOptions options)
+    {
+        var breaker = options.CircuitBreaker;
+        if (Value(ConfigurationKeys.CircuitBreakerEnabled) is { } enabled)
+        {
+            if (bool.TryParse(enabled, out var flag))
+            {
+                breaker.Enabled = flag;
+            }
+            else
+            {
+                options.BindingErrors.Add($"{ConfigurationKeys.CircuitBreakerEnabled} must be true or false.");
+            }
+        }
+
+        if (Number(ConfigurationKeys.CircuitBreakerFailureRatio, options) is { } ratio)
+        {
+            breaker.FailureRatio = ratio;
+        }
+
+        if (WholeNumber(ConfigurationKeys.CircuitBreakerMinimumThroughput, options) is { } throughput)
+        {
+            breaker.MinimumThroughput = throughput;
+        }
+
+        if (Number(ConfigurationKeys.CircuitBreakerSamplingDurationSeconds, options) is { } sampling)
+        {
+            breaker.SamplingDuration = TimeSpan.FromSeconds(sampling);
+        }
+
+        if (Number(ConfigurationKeys.CircuitBreakerBreakDurationSeconds, options) is { } breakSeconds)
+        {
+            breaker.BreakDuration = TimeSpan.FromSeconds(breakSeconds);
+        }
+
+        if (Number(ConfigurationKeys.CircuitBreakerMisconfigurationBreakSeconds, options) is { } misconfiguration)
+        {
+            breaker.MisconfigurationBreakDuration = TimeSpan.FromSeconds(misconfiguration);
+        }
+    }
+
+    /// <summary>Reads <c>AzureOpenAI:Upstreams:N:*</c> in index order. Entries are read by hand, like the rest, so
+    /// that a bad value is reported with its key instead of failing inside the binder.</summary>
+    private void ConfigureUpstreams(AzureOpenAIOptions options)
+    {
+        var entries = _configuration.GetSection(ConfigurationKeys.Upstreams).GetChildren()
+            .Select(c => (Section: c, Index: int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue))
+            .OrderBy(e => e.Index)
+            .ThenBy(e => e.Section.Key, StringComparer.Ordinal);
+        foreach (var (section, _) in entries)
+        {
+            var prefix = $"{ConfigurationKeys.Upstreams}:{section.Key}";
+            if (!section.GetChildren().Any(c => !string.IsNullOrWhiteSpace(c.Value)))
+            {
+                continue;
+            }
+
+            var upstream = new AzureOpenAIUpstreamOptions
+            {
+                Name = Value($"{prefix}:Name"),
+                ApiKey = Value($"{prefix}:ApiKey"),
+                Deployment = Value($"{prefix}:Deployment"),
+                ApiVersion = Value($"{prefix}:ApiVersion"),
+            };
+            if (Value($"{prefix}:Endpoint") is { } endpoint)
+            {
+                // A malformed URL leaves Endpoint empty; the validator then names the key.
+                upstream.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null;
+            }
+
+            if (WholeNumber($"{prefix}:Priority", options) is { } priority)
+            {
+                upstream.Priority = priority;
+            }
+
+            if (WholeNumber($"{prefix}:Weight", options) is { } weight)
+            {
+                upstream.Weight = weight;
+            }
+
+            options.Upstreams.Add(upstream);
+        }
+    }
+
+    private int? WholeNumber(string key, AzureOpenAIOptions options)
+    {
+        if (Number(key, options) is not { } number)
+        {
+            return null;
+        }
+
+        if (number == Math.Floor(number) && number is >= int.MinValue and <= int.MaxValue)
+        {
+            return (int)number;
+        }
+
+        options.BindingErrors.Add($"{key} must be a whole number.");
+        return null;
     }
 
     private string? Value(string key)

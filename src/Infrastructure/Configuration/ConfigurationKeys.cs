@@ -17,4 +17,18 @@ public static class ConfigurationKeys
     public const string MaxRetries = "AzureOpenAI:MaxRetries";
     public const string MaxRetryDelaySeconds = "AzureOpenAI:MaxRetryDelaySeconds";
     public const string RetryBaseDelayMs = "AzureOpenAI:RetryBaseDelayMs";
+
+    /// <summary>The list of upstreams: <c>AzureOpenAI:Upstreams:0:Endpoint</c>, <c>...:ApiKey</c>, <c>...:Deployment</c>,
+    /// <c>...:ApiVersion</c>, <c>...:Name</c>, <c>...:Priority</c>, <c>...:Weight</c>.</summary>
+    public const string Upstreams = "AzureOpenAI:Upstreams";
+    public const string AttemptTimeoutSeconds = "AzureOpenAI:AttemptTimeoutSeconds";
+    public const string MaxUpstreamAttempts = "AzureOpenAI:MaxUpstreamAttempts";
+    public const string StreamIdleTimeoutSeconds = "AzureOpenAI:StreamIdleTimeoutSeconds";
+
+    public const string CircuitBreakerEnabled = "AzureOpenAI:CircuitBreaker:Enabled";
+    public const string CircuitBreakerFailureRatio = "AzureOpenAI:CircuitBreaker:FailureRatio";
+    public const string CircuitBreakerMinimumThroughput = "AzureOpenAI:CircuitBreaker:MinimumThroughput";
+    public const string CircuitBreakerSamplingDurationSeconds = "AzureOpenAI:CircuitBreaker:SamplingDurationSeconds";
+    public const string CircuitBreakerBreakDurationSeconds = "AzureOpenAI:CircuitBreaker:BreakDurationSeconds";
+    public const string CircuitBreakerMisconfigurationBreakSeconds = "AzureOpenAI:CircuitBreaker:MisconfigurationBreakSeconds";
 }

@@ -1,10 +1,12 @@
-using Azure.AI.OpenAI;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI.Chat;
+using Wrapper.Application.Chat;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Domain.Chat;
+using Wrapper.Infrastructure.Resilience;
 using ChatCompletion = Wrapper.Domain.Chat.ChatCompletion;
 using ChatMessage = Wrapper.Domain.Chat.ChatMessage;
 using SdkChatMessage = OpenAI.Chat.ChatMessage;
@@ -12,68 +14,209 @@ using SdkChatMessage = OpenAI.Chat.ChatMessage;
 namespace Wrapper.Infrastructure.OpenAI;
 
 /// <summary>
-/// <see cref="IChatCompletionService"/> on Azure OpenAI through Azure.AI.OpenAI. Each call has one overall deadline
-/// (<see cref="AzureOpenAIOptions.RequestTimeout"/>) that covers every silent retry; every failure leaves as an
-/// <see cref="UpstreamException"/>, and caller cancellation as <see cref="OperationCanceledException"/>.
+/// <see cref="IChatCompletionService"/> on Azure OpenAI through Azure.AI.OpenAI, over the <see cref="UpstreamPool{TClient}"/>
+/// of the configured upstreams. Each request has one overall deadline (<see cref="AzureOpenAIOptions.RequestTimeout"/>)
+/// that covers every silent retry and failover; every failure leaves as an <see cref="UpstreamException"/>, and caller
+/// cancellation as <see cref="OperationCanceledException"/>. A streamed answer may fail over until its first piece of
+/// text is handed out; after that a failure ends the stream with an <see cref="UpstreamException"/>.
 /// </summary>
 public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
 {
-    private readonly ChatClient _chat;
+    private readonly UpstreamPool<ChatClient> _pool;
     private readonly AzureOpenAIOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AzureOpenAIChatCompletionService> _logger;
 
-    public AzureOpenAIChatCompletionService(AzureOpenAIClient client, IOptions<AzureOpenAIOptions> options, TimeProvider time,
+    public AzureOpenAIChatCompletionService(UpstreamPool<ChatClient> pool, IOptions<AzureOpenAIOptions> options, TimeProvider time,
         ILogger<AzureOpenAIChatCompletionService> logger)
     {
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(pool);
+        _pool = pool;
         _options = options.Value;
-        _chat = client.GetChatClient(_options.Deployment);
         _time = time;
         _logger = logger;
     }
+
+    private TimeSpan StreamIdleTimeout => _options.StreamIdleTimeout ?? _options.RequestTimeout;
 
     /// <inheritdoc />
     public Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) =>
         CompleteAsync(messages, completionOptions: null, cancellationToken);
 
-    /// <summary>Completes with SDK options (e.g. a token limit for the health probe).</summary>
-    internal async Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? completionOptions,
+    /// <summary>Completes with SDK options (e.g. a token limit for the health probe), made afresh for every try.</summary>
+    internal Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, Func<ChatCompletionOptions>? completionOptions,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
         var request = messages.Select(ToSdk).ToList();
+        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, request, completionOptions?.Invoke(), attempt), cancellationToken);
+    }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.RequestTimeout);
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatStreamUpdate> StreamAsync(IReadOnlyList<ChatMessage> messages,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        cancellationToken.ThrowIfCancellationRequested();
+        var request = messages.Select(ToSdk).ToList();
+
+        // Failover happens in here: nothing has been handed out before the first piece of text (or the end) arrived.
+        await using var stream = await _pool.ExecuteAsync((upstream, attempt) => OpenStreamOnAsync(upstream, request, attempt), cancellationToken)
+            .ConfigureAwait(false);
+        if (stream.First is { } first)
+        {
+            yield return new ChatStreamDelta(first);
+        }
+
+        while (!stream.Ended)
+        {
+            if (await NextAsync(stream, cancellationToken).ConfigureAwait(false) is { Length: > 0 } delta)
+            {
+                yield return new ChatStreamDelta(delta);
+            }
+        }
+
+        yield return stream.State.Completed(stream.Upstream.Deployment);
+    }
+
+    private async ValueTask<ChatCompletion> CompleteOnAsync(PooledUpstream<ChatClient> upstream, List<SdkChatMessage> request,
+        ChatCompletionOptions? completionOptions, UpstreamAttempt attempt)
+    {
         try
         {
-            var result = await _chat.CompleteChatAsync(request, completionOptions, deadline.Token).ConfigureAwait(false);
-            return ToDomain(result.Value);
-        }
-        catch (UpstreamException ex)
-        {
-            Log(ex);
-            throw;
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested)
-        {
-            // The caller gave up: whatever the SDK threw on the way out (a cancelled read may surface as an IOException)
-            // is cancellation, not an upstream failure.
-            throw ex as OperationCanceledException ?? new OperationCanceledException("The caller cancelled the request.", ex, cancellationToken);
+            var result = await upstream.Client.CompleteChatAsync(request, completionOptions, attempt.Token).ConfigureAwait(false);
+            return ToDomain(result.Value, upstream.Deployment);
         }
         catch (Exception ex)
         {
-            var mapped = UpstreamErrorMapper.Map(ex, _options.Deployment, _options.RequestTimeout, _time.GetUtcNow());
-            Log(mapped);
-            throw mapped;
+            throw Translate(ex, upstream, attempt.CallerToken, attempt.Token, attempt.TimedOutAfter);
         }
     }
 
-    private void Log(UpstreamException ex) =>
-        _logger.LogWarning("Azure OpenAI deployment {Deployment} failed: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",
-            _options.Deployment, ex.Failure, ex.UpstreamStatus, ex.RetryAfter, ex.InnerException?.GetType().Name);
+    /// <summary>Starts a stream on <paramref name="upstream"/> and reads it up to its first piece of text (or its end).
+    /// The stream then lives on its own token source: linked to the caller, no longer to this try's deadline.</summary>
+    private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, List<SdkChatMessage> request, UpstreamAttempt attempt)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(attempt.CallerToken);
+        IAsyncEnumerator<StreamingChatCompletionUpdate>? updates = null;
+        try
+        {
+            using (attempt.Token.Register(static c => ((CancellationTokenSource)c!).Cancel(), cancellation))
+            {
+                updates = upstream.Client.CompleteChatStreamingAsync(request, options: null, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
+                var state = new StreamState();
+                while (await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    if (state.Apply(updates.Current) is { Length: > 0 } first)
+                    {
+                        return new OpenedStream(upstream, updates, cancellation, state, first);
+                    }
+                }
+
+                if (state.FinishReason == ChatFinishReason.ContentFilter)
+                {
+                    throw FilteredAnswer();
+                }
+
+                var ended = new OpenedStream(upstream, updates, cancellation, state, first: null) { Ended = true };
+                return ended;
+            }
+        }
+        catch (Exception ex)
+        {
+            if (updates is not null)
+            {
+                await DisposeQuietlyAsync(updates).ConfigureAwait(false);
+            }
+
+            cancellation.Dispose();
+            throw Translate(ex, upstream, attempt.CallerToken, attempt.Token, attempt.TimedOutAfter);
+        }
+    }
+
+    /// <summary>The next piece of a started stream; marks it ended after the last one. A failure here cannot fail
+    /// over (text has been handed out): it is recorded on the upstream's circuit and ends the stream.</summary>
+    private async ValueTask<string?> NextAsync(OpenedStream stream, CancellationToken cancellationToken)
+    {
+        var idle = StreamIdleTimeout;
+        stream.Cancellation.CancelAfter(idle);
+        try
+        {
+            if (!await stream.Updates.MoveNextAsync().ConfigureAwait(false))
+            {
+                stream.Ended = true;
+                return null;
+            }
+
+            return stream.State.Apply(stream.Updates.Current);
+        }
+        catch (Exception ex)
+        {
+            var failure = Translate(ex, stream.Upstream, cancellationToken, stream.Cancellation.Token, idle, midStream: true);
+            if (failure is UpstreamException upstreamFailure)
+            {
+                await _pool.ReportFailureAsync(stream.Upstream, upstreamFailure).ConfigureAwait(false);
+            }
+
+            throw failure;
+        }
+    }
+
+    /// <summary>What a failed try means: the caller's cancellation, a timeout of the try (or of the stream's silence),
+    /// or a mapped upstream failure.</summary>
+    private Exception Translate(Exception ex, PooledUpstream<ChatClient> upstream, CancellationToken callerToken, CancellationToken attemptToken,
+        TimeSpan timeout, bool midStream = false)
+    {
+        if (callerToken.IsCancellationRequested)
+        {
+            // The caller gave up: whatever the SDK threw on the way out (a cancelled read may surface as an IOException)
+            // is cancellation, not an upstream failure.
+            return ex as OperationCanceledException ?? new OperationCanceledException("The caller cancelled the request.", ex, callerToken);
+        }
+
+        UpstreamException mapped;
+        if (ex is UpstreamException typed)
+        {
+            mapped = typed;
+        }
+        else if (attemptToken.IsCancellationRequested)
+        {
+            mapped = midStream
+                ? new UpstreamException(UpstreamFailure.Timeout,
+                    $"Azure OpenAI stopped sending the answer for more than {timeout.TotalSeconds:0.###} s.", innerException: ex)
+                : new UpstreamException(UpstreamFailure.Timeout, $"Azure OpenAI did not answer within {timeout.TotalSeconds:0.###} s.", innerException: ex);
+        }
+        else
+        {
+            mapped = UpstreamErrorMapper.Map(ex, upstream.Deployment, timeout, _time.GetUtcNow());
+            if (midStream && mapped.Failure == UpstreamFailure.Unavailable && mapped.UpstreamStatus is null)
+            {
+                mapped = new UpstreamException(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the connection was dropped).",
+                    innerException: ex);
+            }
+        }
+
+        _logger.LogWarning("Azure OpenAI upstream {Upstream} (deployment {Deployment}) failed{Where}: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",
+            upstream.Name, upstream.Deployment, midStream ? " mid-stream" : string.Empty, mapped.Failure, mapped.UpstreamStatus, mapped.RetryAfter,
+            mapped.InnerException?.GetType().Name);
+        return mapped;
+    }
+
+    private static UpstreamException FilteredAnswer() =>
+        new(UpstreamFailure.ContentFiltered, "Azure OpenAI's content filter blocked the answer (code: content_filter).", upstreamStatus: 200);
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
+        try
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or HttpRequestException or ObjectDisposedException)
+        {
+            // Releasing a connection that already failed.
+        }
+    }
 
     private static SdkChatMessage ToSdk(ChatMessage message) => message.Role switch
     {
@@ -83,18 +226,17 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         _ => throw new ArgumentOutOfRangeException(nameof(message), message.Role, "Unknown chat role."),
     };
 
-    private ChatCompletion ToDomain(global::OpenAI.Chat.ChatCompletion completion)
+    private static ChatCompletion ToDomain(global::OpenAI.Chat.ChatCompletion completion, string deployment)
     {
         var content = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
         var finishReason = FinishReasonName(completion.FinishReason);
         if (completion.FinishReason == ChatFinishReason.ContentFilter && content.Length == 0)
         {
-            throw new UpstreamException(UpstreamFailure.ContentFiltered,
-                "Azure OpenAI's content filter blocked the answer (code: content_filter).", upstreamStatus: 200);
+            throw FilteredAnswer();
         }
 
         var usage = completion.Usage is { } u ? new TokenUsage(u.InputTokenCount, u.OutputTokenCount) : TokenUsage.None;
-        var model = string.IsNullOrEmpty(completion.Model) ? _options.Deployment : completion.Model;
+        var model = string.IsNullOrEmpty(completion.Model) ? deployment : completion.Model;
         return new ChatCompletion(content, model, finishReason, usage);
     }
 
@@ -107,4 +249,63 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         ChatFinishReason.FunctionCall => "function_call",
         _ => reason.ToString().ToLowerInvariant(),
     };
+
+    /// <summary>What a stream has told so far besides its text: model, finish reason, usage.</summary>
+    private sealed class StreamState
+    {
+        public string? Model { get; private set; }
+        public ChatFinishReason? FinishReason { get; private set; }
+        public ChatTokenUsage? Usage { get; private set; }
+
+        /// <summary>Takes in one chunk; returns its text, if any.</summary>
+        public string? Apply(StreamingChatCompletionUpdate update)
+        {
+            if (!string.IsNullOrEmpty(update.Model))
+            {
+                Model = update.Model;
+            }
+
+            if (update.FinishReason is { } reason)
+            {
+                FinishReason = reason;
+            }
+
+            if (update.Usage is { } usage)
+            {
+                Usage = usage;
+            }
+
+            return update.ContentUpdate.Count == 0
+                ? null
+                : string.Concat(update.ContentUpdate.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
+        }
+
+        public ChatStreamCompleted Completed(string deployment) => new(
+            string.IsNullOrEmpty(Model) ? deployment : Model,
+            FinishReason is { } reason ? FinishReasonName(reason) : null,
+            Usage is { } u ? new TokenUsage(u.InputTokenCount, u.OutputTokenCount) : TokenUsage.None);
+    }
+
+    /// <summary>A stream that has started on one upstream, with the first piece of its text.</summary>
+    private sealed class OpenedStream(
+        PooledUpstream<ChatClient> upstream,
+        IAsyncEnumerator<StreamingChatCompletionUpdate> updates,
+        CancellationTokenSource cancellation,
+        StreamState state,
+        string? first) : IAsyncDisposable
+    {
+        public PooledUpstream<ChatClient> Upstream { get; } = upstream;
+        public IAsyncEnumerator<StreamingChatCompletionUpdate> Updates { get; } = updates;
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+        public StreamState State { get; } = state;
+        public string? First { get; } = first;
+        public bool Ended { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            // Disposing the enumerator before the end aborts the response: the upstream sees the client go away.
+            await DisposeQuietlyAsync(Updates).ConfigureAwait(false);
+            Cancellation.Dispose();
+        }
+    }
 }

@@ -27,7 +27,7 @@ public sealed class AzureOpenAIHealthProbe : IUpstreamHealthProbe
     /// <inheritdoc />
     public async Task<UpstreamMode> ProbeAsync(CancellationToken cancellationToken)
     {
-        await _chat.CompleteAsync([ChatMessage.User(ProbePrompt)], new ChatCompletionOptions { MaxOutputTokenCount = 1 }, cancellationToken)
+        await _chat.CompleteAsync([ChatMessage.User(ProbePrompt)], static () => new ChatCompletionOptions { MaxOutputTokenCount = 1 }, cancellationToken)
             .ConfigureAwait(false);
         return _options.Simulated ? UpstreamMode.Simulated : UpstreamMode.Azure;
     }

@@ -1,12 +1,15 @@
 using System.Security.Cryptography.X509Certificates;
+using Wrapper.Infrastructure.Resilience;
 
 namespace Wrapper.Infrastructure.OpenAI;
 
 /// <summary>
 /// How to reach Azure OpenAI (or the simulator). Bound from the original environment variable names
 /// (OPENAI_ENDPOINT, OPENAI_API_KEY, OPENAI_API_VERSION, OPENAI_MODEL_DEPLOYMENT_NAME, OPENAI_SIMULATED) and the
-/// <c>AzureOpenAI</c> section (timeouts and retries) by <see cref="Configuration.AzureOpenAIOptionsSetup"/>;
-/// validated at start by <see cref="Configuration.AzureOpenAIOptionsValidator"/>.
+/// <c>AzureOpenAI</c> section (timeouts, retries, the upstream pool and its circuit breakers) by
+/// <see cref="Configuration.AzureOpenAIOptionsSetup"/>; validated at start by
+/// <see cref="Configuration.AzureOpenAIOptionsValidator"/>. When <see cref="Upstreams"/> is empty, the one upstream is
+/// <see cref="Endpoint"/> with <see cref="ApiKey"/>, <see cref="Deployment"/> and <see cref="ApiVersion"/>.
 /// </summary>
 public sealed class AzureOpenAIOptions
 {
@@ -49,6 +52,63 @@ public sealed class AzureOpenAIOptions
     /// <summary>First back-off delay when the upstream sent no retry-after; doubles on each retry
     /// (<c>AzureOpenAI:RetryBaseDelayMs</c>, default 500).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Several Azure OpenAI upstreams (<c>AzureOpenAI:Upstreams:0:Endpoint</c>, ...; environment
+    /// <c>AzureOpenAI__Upstreams__0__Endpoint</c>). Empty: the one upstream of OPENAI_ENDPOINT.</summary>
+    public List<AzureOpenAIUpstreamOptions> Upstreams { get; } = [];
+
+    /// <summary>Longest one try on one upstream may take before the request fails over to the next
+    /// (<c>AzureOpenAI:AttemptTimeoutSeconds</c>); null: a try may use what is left of <see cref="RequestTimeout"/>.</summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>Most upstreams one request may try (<c>AzureOpenAI:MaxUpstreamAttempts</c>); null: every upstream once.</summary>
+    public int? MaxUpstreamAttempts { get; set; }
+
+    /// <summary>Longest silence between two parts of a streamed answer once it has started
+    /// (<c>AzureOpenAI:StreamIdleTimeoutSeconds</c>); null: <see cref="RequestTimeout"/>.</summary>
+    public TimeSpan? StreamIdleTimeout { get; set; }
+
+    /// <summary>The per-upstream circuit breakers (<c>AzureOpenAI:CircuitBreaker:*</c>).</summary>
+    public UpstreamCircuitBreakerOptions CircuitBreaker { get; } = new();
+
+    /// <summary>True when <c>AzureOpenAI:MaxRetries</c> was set. With several upstreams and no explicit setting, an
+    /// upstream is not retried silently: the request fails over to the next upstream instead.</summary>
+    internal bool MaxRetriesConfigured { get; set; }
+
+    /// <summary>The upstreams to use: <see cref="Upstreams"/>, or the single upstream of OPENAI_ENDPOINT. Missing
+    /// deployments and API versions are taken from OPENAI_MODEL_DEPLOYMENT_NAME and OPENAI_API_VERSION; a missing name
+    /// is the endpoint's host and port.</summary>
+    public IReadOnlyList<AzureOpenAIUpstreamOptions> ResolveUpstreams()
+    {
+        if (Upstreams.Count == 0)
+        {
+            return Endpoint is null
+                ? []
+                : [new AzureOpenAIUpstreamOptions
+                {
+                    Name = Endpoint.Authority,
+                    Endpoint = Endpoint,
+                    ApiKey = ApiKey,
+                    Deployment = Deployment,
+                    ApiVersion = ApiVersion,
+                }];
+        }
+
+        return Upstreams.Select(u => new AzureOpenAIUpstreamOptions
+        {
+            Name = string.IsNullOrWhiteSpace(u.Name) ? u.Endpoint?.Authority : u.Name.Trim(),
+            Endpoint = u.Endpoint,
+            ApiKey = u.ApiKey,
+            Deployment = string.IsNullOrWhiteSpace(u.Deployment) ? Deployment : u.Deployment.Trim(),
+            ApiVersion = string.IsNullOrWhiteSpace(u.ApiVersion) ? ApiVersion : u.ApiVersion.Trim(),
+            Priority = u.Priority,
+            Weight = u.Weight,
+        }).ToList();
+    }
+
+    /// <summary>Silent retries per upstream: <see cref="MaxRetries"/> with one upstream or when set explicitly;
+    /// otherwise none, because failing over to another upstream beats waiting for the same one.</summary>
+    public int RetriesPerUpstream(int upstreamCount) => upstreamCount > 1 && !MaxRetriesConfigured ? 0 : MaxRetries;
 
     /// <summary>A certificate trusted for the endpoint's TLS on top of the system's roots, and only for it: the embedded
     /// simulator's self-signed certificate. Not needed for http endpoints. Set in code, never from configuration.</summary>

@@ -1,3 +1,4 @@
+using Wrapper.Application.Chat;
 using Wrapper.Domain.Chat;
 
 namespace Wrapper.Application.Common.Interfaces;
@@ -12,4 +13,11 @@ public interface IChatCompletionService
 {
     /// <summary>Completes the conversation. The messages already include any system prompt.</summary>
     Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>Completes the conversation as a stream: <see cref="ChatStreamDelta"/>s, then one
+    /// <see cref="ChatStreamCompleted"/> with the finish reason and usage. Nothing is sent before the enumeration
+    /// starts. A failure before the first update (when the implementation may still try another upstream) surfaces
+    /// from the first <c>MoveNextAsync</c>; a failure after it ends the enumeration with an
+    /// <see cref="Exceptions.UpstreamException"/>, never silently.</summary>
+    IAsyncEnumerable<ChatStreamUpdate> StreamAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 }

@@ -1,0 +1,280 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Wrapper.Application.Chat;
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Domain.Chat;
+using Wrapper.Simulator;
+
+namespace Wrapper.IntegrationTests.Resilience;
+
+/// <summary><see cref="IChatCompletionService.StreamAsync"/> through the real SDK against simulators: the deltas and the
+/// final usage, failover before the first piece of text only, and failures in the middle of a stream.</summary>
+[TestFixture]
+public sealed class StreamingTests
+{
+    private static readonly ChatMessage[] Question = [ChatMessage.User("tell me a story")];
+
+    private SimulatorPool _pool = null!;
+
+    [OneTimeSetUp]
+    public async Task StartSimulators() => _pool = await SimulatorPool.StartAsync(2);
+
+    [OneTimeTearDown]
+    public async Task StopSimulators() => await _pool.DisposeAsync();
+
+    [SetUp]
+    public void ResetSimulators() => _pool.Reset();
+
+    private static async Task<List<ChatStreamUpdate>> ReadAll(IAsyncEnumerable<ChatStreamUpdate> stream, List<ChatStreamUpdate>? into = null)
+    {
+        into ??= [];
+        await foreach (var update in stream)
+        {
+            into.Add(update);
+        }
+
+        return into;
+    }
+
+    private static string Text(IEnumerable<ChatStreamUpdate> updates) => string.Concat(updates.OfType<ChatStreamDelta>().Select(d => d.Content));
+
+    [Test]
+    public async Task StreamsDeltasThenACompletionWithUsage()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+
+        var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
+        var whole = await adapter.Chat.CompleteAsync(Question, CancellationToken.None);
+
+        var done = updates[^1] as ChatStreamCompleted;
+        Assert.Multiple(() =>
+        {
+            Assert.That(updates.Count(u => u is ChatStreamDelta), Is.GreaterThan(5), "one update per word-sized delta");
+            Assert.That(updates.OfType<ChatStreamDelta>().All(d => d.Content.Length > 0));
+            Assert.That(updates.OfType<ChatStreamCompleted>().Count(), Is.EqualTo(1));
+            Assert.That(Text(updates), Is.EqualTo(whole.Content), "the same answer as without streaming");
+            Assert.That(done, Is.Not.Null);
+            Assert.That(done!.FinishReason, Is.EqualTo("stop"));
+            Assert.That(done.Model, Is.EqualTo(SimulatorPool.Deployment));
+            Assert.That(done.Usage, Is.EqualTo(whole.Usage), "the SDK asked for the usage chunk");
+        });
+    }
+
+    [Test]
+    public async Task NothingIsSentBeforeTheEnumerationStarts()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+
+        var stream = adapter.Chat.StreamAsync(Question, CancellationToken.None);
+        await Task.Delay(50);
+
+        Assert.That(_pool.Requests(0) + _pool.Requests(1), Is.Zero);
+        await ReadAll(stream);
+    }
+
+    [Test]
+    public async Task AFailureBeforeTheFirstDeltaFailsOver()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        _pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
+
+        var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Text(updates), Is.Not.Empty);
+            Assert.That(_pool.Requests(0, "503"), Is.EqualTo(1));
+            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task WhenNoUpstreamCanStartTheStreamTheFirstMoveNextThrows()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 9, Target = "openai" });
+        _pool[1].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 6, Target = "openai" });
+
+        await using var updates = adapter.Chat.StreamAsync(Question, CancellationToken.None).GetAsyncEnumerator();
+        var ex = Assert.ThrowsAsync<UpstreamException>(async () => await updates.MoveNextAsync())!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Throttled));
+            Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(6)));
+        });
+    }
+
+    [Test]
+    public async Task ABlockedPromptFailsBeforeTheStreamStarts()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync([ChatMessage.User("trigger-content-filter")], CancellationToken.None)))!;
+
+        Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.ContentFiltered));
+    }
+
+    [Test]
+    public async Task AFilteredAnswerKeepsItsTextAndFinishReason()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+
+        var updates = await ReadAll(adapter.Chat.StreamAsync([ChatMessage.User("please trigger-completion-filter")], CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Text(updates), Is.Not.Empty);
+            Assert.That(((ChatStreamCompleted)updates[^1]).FinishReason, Is.EqualTo("content_filter"));
+        });
+    }
+
+    [Test]
+    public async Task AStallInTheMiddleEndsTheStreamWithATimeoutAndDoesNotFailOver()
+    {
+        var settings = _pool.Settings(1, 2);
+        settings["AzureOpenAI:StreamIdleTimeoutSeconds"] = "0.5";
+        await using var adapter = PoolAdapter.Create(settings);
+        _pool[0].Options.LatencyPerTokenMs = 5;
+        var received = new List<ChatStreamUpdate>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(async () =>
+        {
+            await foreach (var update in adapter.Chat.StreamAsync(Question, CancellationToken.None))
+            {
+                received.Add(update);
+                // After the first piece of text the upstream goes quiet (the simulator reads its latency per delta).
+                _pool[0].Options.LatencyPerTokenMs = 30_000;
+            }
+        })!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Timeout));
+            Assert.That(ex.Message, Does.Contain("stopped sending the answer for more than 0.5 s"));
+            Assert.That(received, Is.Not.Empty.And.All.InstanceOf<ChatStreamDelta>(), "text was handed out, then the error; no completion");
+            Assert.That(_pool.Requests(1), Is.Zero, "no failover after the first byte");
+        });
+    }
+
+    [Test]
+    public async Task ADroppedConnectionInTheMiddleEndsTheStreamWithUnavailable()
+    {
+        await using var broken = await BrokenStreamUpstream.StartAsync();
+        var settings = _pool.Settings(1, 2);
+        settings["AzureOpenAI:Upstreams:0:Endpoint"] = broken.Address.ToString();
+        await using var adapter = PoolAdapter.Create(settings);
+        var received = new List<ChatStreamUpdate>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None), received))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
+            Assert.That(ex.Message, Does.Contain("broke off"));
+            Assert.That(Text(received), Is.EqualTo("Once upon"));
+            Assert.That(received.OfType<ChatStreamCompleted>(), Is.Empty);
+            Assert.That(_pool.Requests(1), Is.Zero, "no failover after the first byte");
+        });
+    }
+
+    [Test]
+    public async Task AMidStreamFailureCountsTowardsTheBreaker()
+    {
+        // A stream that started counts as a success and its break as a failure: with a threshold of 2 and a ratio of
+        // 0.5, one broken stream opens the circuit.
+        await using var broken = await BrokenStreamUpstream.StartAsync();
+        var settings = _pool.Settings(1, 2);
+        settings["AzureOpenAI:Upstreams:0:Endpoint"] = broken.Address.ToString();
+        await using var adapter = PoolAdapter.Create(settings);
+
+        Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None)));
+        var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Open));
+            Assert.That(adapter.Upstream("a").OpenedBecause, Is.EqualTo(UpstreamFailure.Unavailable));
+            Assert.That(broken.Requests, Is.EqualTo(1));
+            Assert.That(updates[^1], Is.InstanceOf<ChatStreamCompleted>(), "the second stream came from b");
+            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task StoppingTheEnumerationCancelsTheUpstreamStream()
+    {
+        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        // 60 tokens at 200 ms each: the whole answer would take 12 s.
+        _pool[0].Options.LatencyPerTokenMs = 200;
+        using var caller = new CancellationTokenSource();
+
+        Assert.That(async () =>
+        {
+            await foreach (var _ in adapter.Chat.StreamAsync(Question, caller.Token))
+            {
+                await caller.CancelAsync();
+            }
+        }, Throws.InstanceOf<OperationCanceledException>());
+
+        // The simulator records a streamed request when its handler returns: right away once the client is gone.
+        await FailoverTests.Eventually(() => _pool.Requests(0) == 1);
+        Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
+    }
+
+    /// <summary>An upstream that starts a stream, sends "Once upon" in two chunks, then drops the connection.</summary>
+    private sealed class BrokenStreamUpstream : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _requests;
+
+        private BrokenStreamUpstream(WebApplication app) => _app = app;
+
+        public Uri Address { get; private set; } = null!;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public static async Task<BrokenStreamUpstream> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            var upstream = new BrokenStreamUpstream(app);
+            app.MapPost("/openai/deployments/{deployment}/chat/completions", async (HttpContext context) =>
+            {
+                Interlocked.Increment(ref upstream._requests);
+                context.Response.ContentType = "text/event-stream";
+                foreach (var text in new[] { "Once", " upon" })
+                {
+                    var chunk = "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\","
+                                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":null}]}";
+                    await context.Response.WriteAsync("data: " + chunk + "\n\n", Encoding.UTF8);
+                    await context.Response.Body.FlushAsync();
+                }
+
+                await Task.Delay(50);
+                context.Abort();
+            });
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+            upstream.Address = new Uri(address);
+            return upstream;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
