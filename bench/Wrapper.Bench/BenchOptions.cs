@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace Wrapper.Bench;
+
+/// <summary>A failure the bench explains in one line (bad option, missing tool, a target that does not answer).</summary>
+public sealed class BenchException(string message) : Exception(message);
+
+/// <summary>Command-line options of a bench run.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage = """
+        Wrapper.Bench — the simulator, a plain YARP pass-through, this service (and src/Gateway) and the Portkey gateway,
+        side by side under the same load (bench/README.md).
+
+          dotnet run -c Release --project bench/Wrapper.Bench -- [options]
+
+          --targets LIST       comma-separated, from: direct, yarp, service, gateway, portkey   (default: all)
+          --modes LIST         plain, stream                                                    (default: both)
+          --connections N      wrk connections for the throughput run                           (default: 64)
+          --threads N          wrk threads                                                      (default: 2)
+          --duration S         measured seconds at N connections                                (default: 15)
+          --warmup S           seconds of load before each measured run (JIT tiering, pools)     (default: 5)
+          --latency-duration S seconds at 1 connection for the unloaded latency (0 = skip)     (default: 5)
+          --label TEXT         name of this run in the report, e.g. before / after              (default: run)
+          --out FILE           markdown report                                (default: bench/results/latest.md)
+          --no-build           use the existing Release builds
+          --keep-going         report a target that fails its check instead of stopping
+          --service-env K=V    extra environment for the service (repeatable), e.g. Serilog__MinimumLevel__Default=Warning
+        """;
+
+    public IReadOnlyList<string> Targets { get; init; } = TargetNames.All;
+
+    public IReadOnlyList<string> Modes { get; init; } = ["plain", "stream"];
+
+    public int Connections { get; init; } = 64;
+
+    public int Threads { get; init; } = 2;
+
+    public int DurationSeconds { get; init; } = 15;
+
+    public int WarmupSeconds { get; init; } = 5;
+
+    public int LatencyDurationSeconds { get; init; } = 5;
+
+    public string Label { get; init; } = "run";
+
+    public string? OutputPath { get; init; }
+
+    public bool Build { get; init; } = true;
+
+    public bool KeepGoing { get; init; }
+
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The options, or null when help was asked for.</summary>
+    public static BenchOptions? Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var serviceEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchException($"{name} needs a value");
+            int Number(int min) =>
+                int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
+                    ? n
+                    : throw new BenchException($"{name} needs a whole number >= {min}");
+
+            options = name switch
+            {
+                "-h" or "--help" => null,
+                "--targets" => options with { Targets = List(Value(), TargetNames.All, name) },
+                "--modes" => options with { Modes = List(Value(), ["plain", "stream"], name) },
+                "--connections" => options with { Connections = Number(1) },
+                "--threads" => options with { Threads = Number(1) },
+                "--duration" => options with { DurationSeconds = Number(1) },
+                "--warmup" => options with { WarmupSeconds = Number(0) },
+                "--latency-duration" => options with { LatencyDurationSeconds = Number(0) },
+                "--label" => options with { Label = Value() },
+                "--out" => options with { OutputPath = Value() },
+                "--no-build" => options with { Build = false },
+                "--keep-going" => options with { KeepGoing = true },
+                "--service-env" => AddEnv(options, serviceEnv, Value()),
+                _ => throw new BenchException($"unknown option '{name}' (--help lists them)"),
+            };
+            if (options is null)
+            {
+                return null;
+            }
+        }
+
+        if (options.Threads > options.Connections)
+        {
+            options = options with { Threads = options.Connections };
+        }
+
+        return options with { ServiceEnvironment = serviceEnv };
+    }
+
+    private static BenchOptions AddEnv(BenchOptions options, Dictionary<string, string> env, string pair)
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new BenchException($"--service-env needs KEY=VALUE, not '{pair}'");
+        }
+
+        env[pair[..eq]] = pair[(eq + 1)..];
+        return options;
+    }
+
+    private static List<string> List(string value, IReadOnlyList<string> allowed, string option)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(item => item.ToLowerInvariant())
+            .Distinct()
+            .ToList();
+        var unknown = items.Where(item => !allowed.Contains(item)).ToList();
+        if (items.Count == 0 || unknown.Count > 0)
+        {
+            throw new BenchException($"{option}: expected some of {string.Join(", ", allowed)}");
+        }
+
+        // Keep the canonical order so that rows and ratios always line up the same way.
+        return allowed.Where(items.Contains).ToList();
+    }
+}

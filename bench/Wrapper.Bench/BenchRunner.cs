@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Wrapper.Bench;
+
+/// <summary>One measured row: a target and a mode.</summary>
+public sealed record BenchRow(
+    string Key,
+    string Label,
+    string Title,
+    bool Stream,
+    WrkResult? Loaded,
+    WrkResult? Unloaded,
+    double? TtftLoadedMs,
+    double? TtftUnloadedMs,
+    long PeakWorkingSetBytes,
+    double? CpuMsPerRequest,
+    double? SimulatorCpuMsPerRequest,
+    double? AllocatedBytesPerRequest,
+    RuntimeTotals? Runtime,
+    string? Failure);
+
+/// <summary>Starts everything, measures every target in every mode, and writes the report.</summary>
+public sealed class BenchRunner
+{
+    private readonly BenchOptions _options;
+
+    public BenchRunner(BenchOptions options) => _options = options;
+
+    public async Task<int> RunAsync()
+    {
+        var repository = Repository.Find();
+        await Wrk.EnsureInstalledAsync();
+        if (_options.Build)
+        {
+            await repository.BuildReleaseAsync(Path.Combine(repository.Root, "src", "Api", "Wrapper.Api.csproj"));
+            if (_options.Targets.Contains(TargetNames.Gateway) && File.Exists(repository.GatewayProject))
+            {
+                await repository.BuildReleaseAsync(repository.GatewayProject);
+            }
+        }
+
+        if (!File.Exists(repository.SimulatorDll) || !File.Exists(repository.ApiDll))
+        {
+            throw new BenchException("no Release build of src/Api and src/Simulator: run without --no-build");
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        var logDirectory = Path.Combine(repository.ResultsDirectory, "logs", started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(logDirectory);
+        var environment = new RunEnvironment(
+            _options.Label, started, await repository.DescribeAsync(), LoadAverage(), await ToolVersionsAsync());
+        Console.WriteLine($"load average at start: {environment.LoadAtStart}; logs in {logDirectory}");
+
+        var deployments = new Deployments(repository, _options, logDirectory);
+        var wrk = new Wrk(logDirectory);
+        var rows = new List<BenchRow>();
+        var notes = new List<string>();
+        var (simulator, simulatorUrl) = await deployments.StartSimulatorAsync();
+        await using (simulator)
+        {
+            // The simulator is every target's upstream: bring it to steady state (tiered JIT, pools) before any row.
+            var simulatorWarmup = Math.Max(5, _options.WarmupSeconds);
+            Console.WriteLine($"warming the simulator up ({simulatorWarmup} s per mode)...");
+            foreach (var mode in _options.Modes)
+            {
+                await wrk.RunAsync(simulatorUrl, Conversation.Azure(Deployments.SimulatorKey, mode == "stream"), _options.Threads, _options.Connections, simulatorWarmup);
+            }
+
+            foreach (var key in _options.Targets)
+            {
+                Deployment? deployment;
+                try
+                {
+                    deployment = key switch
+                    {
+                        TargetNames.Direct => deployments.Direct(simulator, simulatorUrl),
+                        TargetNames.Yarp => await deployments.YarpAsync(simulatorUrl),
+                        TargetNames.Service => await deployments.ServiceAsync(simulatorUrl),
+                        TargetNames.Gateway => await deployments.GatewayAsync(simulatorUrl),
+                        TargetNames.Portkey => await deployments.PortkeyAsync(simulatorUrl),
+                        _ => throw new BenchException($"unknown target {key}"),
+                    };
+                }
+                catch (BenchException ex) when (_options.KeepGoing)
+                {
+                    notes.Add($"{key}: not measured: {ex.Message.Split('\n')[0]}");
+                    continue;
+                }
+
+                if (deployment is null)
+                {
+                    notes.Add($"{key}: not measured: src/Gateway is not built in this checkout.");
+                    continue;
+                }
+
+                await using (deployment)
+                {
+                    foreach (var mode in _options.Modes)
+                    {
+                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream: mode == "stream"));
+                    }
+                }
+            }
+        }
+
+        environment = environment with { LoadAtEnd = LoadAverage() };
+        var report = Report.Markdown(_options, environment, rows, notes);
+        var output = _options.OutputPath ?? Path.Combine(repository.ResultsDirectory, "latest.md");
+        await File.WriteAllTextAsync(output, report);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Console.WriteLine($"written to {output}");
+        return rows.Any(row => row.Failure is not null) ? 1 : 0;
+    }
+
+    private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream)
+    {
+        var mode = stream ? "stream" : "plain";
+        var request = target.Request(stream);
+        Console.WriteLine($"{target.Label} {target.Title} [{mode}]: checking...");
+        if (await CheckAsync(target, request, stream) is { } failure)
+        {
+            if (!_options.KeepGoing)
+            {
+                throw new BenchException($"{target.Label} {target.Title} [{mode}]: {failure}");
+            }
+
+            return new BenchRow(target.Key, target.Label, target.Title, stream, null, null, null, null, target.Measured.PeakWorkingSetBytes(),
+                null, null, null, null, failure);
+        }
+
+        if (_options.WarmupSeconds > 0)
+        {
+            Console.WriteLine($"  warm-up {_options.WarmupSeconds} s");
+            await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, _options.WarmupSeconds);
+        }
+
+        var counters = target.IsDotNet ? RuntimeCounters.TryStart(target.Measured.Id) : null;
+        if (counters is not null)
+        {
+            // Let the first counter interval open before the load starts.
+            await Task.Delay(TimeSpan.FromSeconds(1.1));
+        }
+
+        Console.WriteLine($"  {_options.Connections} connections, {_options.DurationSeconds} s");
+        var cpuBefore = target.Measured.CpuTime();
+        var simulatorCpuBefore = simulator.CpuTime();
+        using var probe = new TtftProbe();
+        using var stopProbe = new CancellationTokenSource();
+        var probing = stream ? probe.RunAsync(target.BaseUrl, request, stopProbe.Token) : Task.FromResult(new List<double>());
+        var loaded = await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, _options.DurationSeconds);
+        await stopProbe.CancelAsync();
+        var ttftLoaded = await probing;
+        var cpu = target.Measured.CpuTime() - cpuBefore;
+        var simulatorCpu = simulator.CpuTime() - simulatorCpuBefore;
+        RuntimeTotals? runtime = null;
+        if (counters is not null)
+        {
+            await using (counters)
+            {
+                runtime = await counters.StopAsync();
+            }
+        }
+
+        var served = loaded.Requests + probe.Sent;
+        WrkResult? unloaded = null;
+        List<double> ttftUnloaded = [];
+        if (_options.LatencyDurationSeconds > 0)
+        {
+            Console.WriteLine($"  1 connection, {_options.LatencyDurationSeconds} s");
+            unloaded = await wrk.RunAsync(target.BaseUrl, request, 1, 1, _options.LatencyDurationSeconds);
+            if (stream)
+            {
+                using var quiet = new TtftProbe();
+                using var window = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(3, _options.LatencyDurationSeconds)));
+                ttftUnloaded = await quiet.RunAsync(target.BaseUrl, request, window.Token);
+            }
+        }
+
+        var row = new BenchRow(
+            target.Key, target.Label, target.Title, stream, loaded, unloaded,
+            Median(ttftLoaded), Median(ttftUnloaded),
+            target.Measured.PeakWorkingSetBytes(),
+            served > 0 ? cpu.TotalMilliseconds / served : null,
+            served > 0 && target.Key != TargetNames.Direct ? simulatorCpu.TotalMilliseconds / served : null,
+            runtime is { Intervals: > 0 } && served > 0 ? runtime.AllocatedBytes / served : null,
+            runtime,
+            null);
+        Console.WriteLine($"  {loaded.RequestsPerSecond:0} req/s, p50 {loaded.P50 / 1000.0:0.00} ms, p99 {loaded.P99 / 1000.0:0.00} ms, errors {loaded.Errors}"
+            + (row.AllocatedBytesPerRequest is { } alloc ? $", {alloc / 1024:0.0} KB/req" : string.Empty)
+            + (row.CpuMsPerRequest is { } cpuMs ? $", {cpuMs:0.000} CPU ms/req" : string.Empty));
+        return row;
+    }
+
+    /// <summary>One request through the target before measuring: an error or a non-answer stops the bench (or the row).</summary>
+    private static async Task<string?> CheckAsync(Deployment target, BenchRequest request, bool stream)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string? last = null;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(target.BaseUrl), request.Path))
+            {
+                Content = new StringContent(request.Body, Encoding.UTF8, "application/json"),
+            };
+            foreach (var (name, value) in request.Headers)
+            {
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            try
+            {
+                using var response = await client.SendAsync(message);
+                var body = await response.Content.ReadAsStringAsync();
+                if (response.IsSuccessStatusCode && Conversation.LooksLikeAnswer(body, stream))
+                {
+                    return null;
+                }
+
+                last = $"HTTP {(int)response.StatusCode}: {Shorten(body)}";
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return $"no valid answer ({last}); see {target.Measured.LogPath}";
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
+
+    private static double? Median(List<double> samples)
+    {
+        if (samples.Count == 0)
+        {
+            return null;
+        }
+
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static async Task<string> ToolVersionsAsync()
+    {
+        var (_, wrk) = await Repository.RunAsync("wrk", ["--version"], Directory.GetCurrentDirectory());
+        var (_, node) = await Repository.RunAsync("node", ["--version"], Directory.GetCurrentDirectory());
+        var wrkVersion = wrk.Split('\n')[0].Split(' ').ElementAtOrDefault(1) ?? "?";
+        return $"wrk {wrkVersion}, node {node.Trim()}, .NET {Environment.Version}, {Environment.ProcessorCount} cores";
+    }
+}
+
+/// <summary>Where and when a run happened.</summary>
+public sealed record RunEnvironment(string Label, DateTimeOffset Started, string Commit, string LoadAtStart, string Tools)
+{
+    public string LoadAtEnd { get; init; } = "";
+}

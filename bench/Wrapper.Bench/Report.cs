@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+
+namespace Wrapper.Bench;
+
+/// <summary>The markdown report: one table under load, one unloaded, the targets of issue 7, and how to read them.</summary>
+public static class Report
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Markdown(BenchOptions options, RunEnvironment run, IReadOnlyList<BenchRow> rows, IReadOnlyList<string> notes)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Invariant, $"# Bench: {run.Label}");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"- run: {run.Started:yyyy-MM-dd HH:mm} UTC, commit {run.Commit}");
+        md.AppendLine(Invariant, $"- machine: {run.Tools}; load average (1/5/15 min) {run.LoadAtStart} at start, {run.LoadAtEnd} at end");
+        md.AppendLine(Invariant, $"- load: wrk, {options.Connections} connections on {options.Threads} threads for {options.DurationSeconds} s after {options.WarmupSeconds} s of warm-up; then 1 connection for {options.LatencyDurationSeconds} s");
+        md.AppendLine("- request: `/chat`-style short history (system, user, assistant, user); `plain` = one JSON answer, `stream` = server-sent events; simulator at zero latency, 60-token answers");
+        if (options.ServiceEnvironment.Count > 0)
+        {
+            md.AppendLine(Invariant, $"- service environment: {string.Join(", ", options.ServiceEnvironment.Select(kv => $"`{kv.Key}={kv.Value}`"))}");
+        }
+
+        md.AppendLine();
+        md.AppendLine(Invariant, $"## Under load ({options.Connections} connections)");
+        md.AppendLine();
+        md.AppendLine("| | target | mode | req/s | vs (1) | vs (2) | p50 ms | p90 ms | p99 ms | p50 added vs (1) | TTFT p50 ms | peak RSS MB | CPU ms/req | sim CPU ms/req | alloc KB/req | GCs 0/1/2 | errors |");
+        md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var row in rows)
+        {
+            if (row.Loaded is not { } loaded)
+            {
+                md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | failed: {row.Failure} |||||||||||||");
+                continue;
+            }
+
+            var direct = Find(rows, TargetNames.Direct, row.Stream)?.Loaded;
+            var yarp = Find(rows, TargetNames.Yarp, row.Stream)?.Loaded;
+            md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | {loaded.RequestsPerSecond:0} | {Ratio(loaded, direct)} | {Ratio(loaded, yarp)} | "
+                + $"{Ms(loaded.P50)} | {Ms(loaded.P90)} | {Ms(loaded.P99)} | {Added(loaded, direct)} | {Value(row.TtftLoadedMs, "0.00")} | "
+                + $"{row.PeakWorkingSetBytes / 1048576.0:0} | {Value(row.CpuMsPerRequest, "0.000")} | {Value(row.SimulatorCpuMsPerRequest, "0.000")} | "
+                + $"{Value(row.AllocatedBytesPerRequest / 1024, "0.0")} | {Gcs(row.Runtime)} | {loaded.Errors} |");
+        }
+
+        if (rows.Any(row => row.Unloaded is not null))
+        {
+            md.AppendLine();
+            md.AppendLine("## Unloaded (1 connection)");
+            md.AppendLine();
+            md.AppendLine("| | target | mode | req/s | p50 ms | p90 ms | p99 ms | p50 added vs (1) | p50 added vs (2) | TTFT p50 ms | errors |");
+            md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+            foreach (var row in rows.Where(row => row.Unloaded is not null))
+            {
+                var unloaded = row.Unloaded!;
+                var direct = Find(rows, TargetNames.Direct, row.Stream)?.Unloaded;
+                var yarp = Find(rows, TargetNames.Yarp, row.Stream)?.Unloaded;
+                md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | {unloaded.RequestsPerSecond:0} | {Ms(unloaded.P50)} | {Ms(unloaded.P90)} | {Ms(unloaded.P99)} | "
+                    + $"{Added(unloaded, direct)} | {Added(unloaded, yarp)} | {Value(row.TtftUnloadedMs, "0.00")} | {unloaded.Errors} |");
+            }
+        }
+
+        var goals = Goals(rows).ToList();
+        if (goals.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## Targets of issue 7 for this service (3)");
+            md.AppendLine();
+            foreach (var goal in goals)
+            {
+                md.AppendLine(goal);
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("## How to read it");
+        md.AppendLine();
+        md.AppendLine("- (1) the simulator called directly: the floor. (2) a plain YARP pass-through (Kestrel + `MapForwarder`, default transforms, no logging) in front of it: the bound for a .NET proxy. (3) this service's `POST /chat` (Release, production defaults: request logging at Information to stdout, client key, telemetry collected). (3b) the same service behind src/Gateway. (4) the Portkey gateway 1.15.2 on node, Azure OpenAI provider with `x-portkey-custom-host` pointed at the simulator.");
+        md.AppendLine("- Every process shares the same 2 cores with wrk and the simulator, so under load a proxy's CPU cost shows as lost throughput and queueing; `vs (1)` and `vs (2)` are throughput ratios.");
+        md.AppendLine("- `p50 added vs (1)` is the p50 latency minus that of (1) in the same mode; unloaded, it is the time the proxy itself adds to one call.");
+        md.AppendLine("- `TTFT`: time from sending the streaming request to the first event carrying text, by one extra connection beside the load (loaded) or alone for 3 s (unloaded).");
+        md.AppendLine("- `peak RSS`: VmHWM of the reported process since it started (for (3b): the gateway's own process). `CPU ms/req`: its user+system CPU time over the loaded run divided by requests; `sim CPU ms/req`: the simulator's, for comparison.");
+        md.AppendLine("- `alloc KB/req` and `GCs`: the process's `System.Runtime` event counters (`alloc-rate`, `gen-N-gc-count`) read over EventPipe during the loaded run, divided by requests (.NET processes only).");
+        foreach (var note in notes)
+        {
+            md.AppendLine(Invariant, $"- {note}");
+        }
+
+        return md.ToString();
+    }
+
+    private static IEnumerable<string> Goals(IReadOnlyList<BenchRow> rows)
+    {
+        foreach (var stream in new[] { false, true })
+        {
+            var service = Find(rows, TargetNames.Service, stream);
+            if (service?.Loaded is null)
+            {
+                continue;
+            }
+
+            var mode = stream ? "stream" : "plain";
+            var direct = Find(rows, TargetNames.Direct, stream);
+            var yarp = Find(rows, TargetNames.Yarp, stream);
+            var portkey = Find(rows, TargetNames.Portkey, stream);
+            if (service.Unloaded is { } unloaded && direct?.Unloaded is { } floor)
+            {
+                var added = (unloaded.P50 - floor.P50) / 1000.0;
+                yield return string.Create(Invariant, $"- [{mode}] p50 added latency under 1 ms (unloaded): {added:0.00} ms: **{(added < 1 ? "met" : "not met")}**");
+            }
+
+            if (direct?.Loaded is { } loadedFloor)
+            {
+                var addedLoaded = (service.Loaded.P50 - loadedFloor.P50) / 1000.0;
+                yield return string.Create(Invariant, $"- [{mode}] p50 added latency at the loaded concurrency: {addedLoaded:0.00} ms (queueing included)");
+            }
+
+            if (yarp?.Loaded is { } limit)
+            {
+                var share = service.Loaded.RequestsPerSecond / limit.RequestsPerSecond;
+                yield return string.Create(Invariant, $"- [{mode}] throughput at least 60% of YARP: {share:P0}: **{(share >= 0.6 ? "met" : "not met")}**");
+            }
+
+            if (portkey?.Loaded is { } peer)
+            {
+                var ahead = service.Loaded.RequestsPerSecond / peer.RequestsPerSecond;
+                yield return string.Create(Invariant, $"- [{mode}] ahead of the peer gateway: {ahead:0.00}x Portkey's req/s: **{(ahead > 1 ? "met" : "not met")}**");
+            }
+        }
+    }
+
+    private static BenchRow? Find(IReadOnlyList<BenchRow> rows, string key, bool stream) =>
+        rows.FirstOrDefault(row => row.Key == key && row.Stream == stream && row.Loaded is not null);
+
+    private static string Mode(BenchRow row) => row.Stream ? "stream" : "plain";
+
+    private static string Ms(long microseconds) => (microseconds / 1000.0).ToString("0.00", Invariant);
+
+    private static string Ratio(WrkResult result, WrkResult? reference) =>
+        reference is { RequestsPerSecond: > 0 } ? (result.RequestsPerSecond / reference.RequestsPerSecond).ToString("0.00", Invariant) + "x" : "—";
+
+    private static string Added(WrkResult result, WrkResult? reference) =>
+        reference is null ? "—" : ((result.P50 - reference.P50) / 1000.0).ToString("+0.00;-0.00;0.00", Invariant);
+
+    private static string Value(double? value, string format) => value is { } v ? v.ToString(format, Invariant) : "—";
+
+    private static string Gcs(RuntimeTotals? totals) => totals is null ? "—" : string.Create(Invariant, $"{totals.Gen0}/{totals.Gen1}/{totals.Gen2}");
+}
