@@ -46,16 +46,9 @@ public static class DependencyInjection
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IUpstreamPoolState>(sp => sp.GetRequiredService<UpstreamPool<ChatClient>>());
-        // The client of the most preferred upstream, for callers that talk to one resource directly (the health probe).
-        services.AddSingleton(sp => AzureOpenAIClientFactory.Create(
-            sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),
-            sp.GetRequiredService<TokenCredential>,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<AzureOpenAIChatCompletionService>();
         services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
-        // GET /health and /health/ready: a token-free probe, shared and briefly cached (Health:CacheSeconds).
+        // GET /health and /health/ready: a token-free probe of the pool's upstreams, shared and briefly cached (Health:CacheSeconds).
         services.AddHealthProbesAndTelemetry(configuration);
 
         services.AddAgents(configuration);

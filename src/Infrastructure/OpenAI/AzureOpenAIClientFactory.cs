@@ -89,11 +89,22 @@ public static class AzureOpenAIClientFactory
             var name = u.Name ?? u.Endpoint!.Authority;
             var client = Create(u, options, retries, httpClient, credential, time, loggerFactory).GetChatClient(u.Deployment);
             return new PooledUpstream<ChatClient>(name, u.Deployment!, u.Priority, u.Weight, client,
-                new UpstreamCircuit(name, breakers, options.CircuitBreaker, time, circuitLogger));
+                new UpstreamCircuit(name, breakers, options.CircuitBreaker, time, circuitLogger), DeploymentUri(u));
         }).ToList();
 
         var budget = new UpstreamPoolBudget(options.RequestTimeout, options.AttemptTimeout, options.MaxUpstreamAttempts ?? members.Count);
         return new UpstreamPool<ChatClient>(members, budget, time, loggerFactory.CreateLogger<UpstreamPool<ChatClient>>());
+    }
+
+    /// <summary><c>GET {endpoint}/openai/deployments/{deployment}?api-version=...</c> of one upstream: the data-plane
+    /// call that proves the endpoint, the credentials and the deployment without spending a token.</summary>
+    public static Uri DeploymentUri(AzureOpenAIUpstreamOptions upstream)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        var endpoint = upstream.Endpoint ?? throw new InvalidOperationException("Azure OpenAI options are invalid: an upstream has no endpoint.");
+        return new Uri(endpoint.AbsoluteUri.TrimEnd('/')
+            + "/openai/deployments/" + Uri.EscapeDataString(upstream.Deployment ?? AzureOpenAIOptions.DefaultDeployment)
+            + "?api-version=" + Uri.EscapeDataString(upstream.ApiVersion ?? AzureOpenAIOptions.DefaultApiVersion));
     }
 
     /// <summary>The primary handler of the SDK's HttpClient: no redirects (an answer moved elsewhere is not ours to

@@ -8,7 +8,8 @@ namespace Wrapper.Infrastructure.Resilience;
 /// <summary>One upstream of a <see cref="UpstreamPool{TClient}"/>: its client and its circuit breaker.</summary>
 public sealed class PooledUpstream<TClient>
 {
-    public PooledUpstream(string name, string deployment, int priority, int weight, TClient client, UpstreamCircuit circuit)
+    public PooledUpstream(string name, string deployment, int priority, int weight, TClient client, UpstreamCircuit circuit,
+        Uri? deploymentUri = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
@@ -18,6 +19,7 @@ public sealed class PooledUpstream<TClient>
         Weight = weight;
         Client = client;
         Circuit = circuit;
+        DeploymentUri = deploymentUri;
     }
 
     public string Name { get; }
@@ -26,6 +28,10 @@ public sealed class PooledUpstream<TClient>
     public int Weight { get; }
     public TClient Client { get; }
     public UpstreamCircuit Circuit { get; }
+
+    /// <summary>The deployment's own address on this upstream (with its API version), which answers a GET without
+    /// spending tokens: what a health probe asks. Null when the upstream has no such address.</summary>
+    public Uri? DeploymentUri { get; }
 }
 
 /// <summary>The budget of one request across the pool.</summary>
