@@ -21,6 +21,9 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// <summary>Deployment served when OPENAI_MODEL_DEPLOYMENT_NAME is not set either.</summary>
     public const string DefaultDeployment = "gpt-4o-mini";
 
+    /// <summary>The first pool upstream's endpoint; when set, the Azure OpenAI side is not simulated.</summary>
+    public const string UpstreamPoolEndpointKey = "AzureOpenAI:Upstreams:0:Endpoint";
+
     private readonly ILogger<EmbeddedSimulator> _logger;
 
     private EmbeddedSimulator(SimulatorServer server, string deployment, bool openAISimulated, bool agentsSimulated, ILogger<EmbeddedSimulator> logger)
@@ -32,7 +35,8 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>True when the Azure OpenAI endpoints use this simulator (no OPENAI_ENDPOINT).</summary>
+    /// <summary>True when the Azure OpenAI endpoints use this simulator (no OPENAI_ENDPOINT and no
+    /// <c>AzureOpenAI:Upstreams</c>).</summary>
     public bool OpenAISimulated { get; }
 
     /// <summary>True when the agent endpoints use this simulator (no AZURE_AI_PROJECT_ENDPOINT): over https with its
@@ -46,8 +50,8 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     public string Deployment { get; }
 
     /// <summary>
-    /// When <c>OPENAI_ENDPOINT</c> is not set: starts the simulator with a random per-process key, points the
-    /// configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
+    /// When neither <c>OPENAI_ENDPOINT</c> nor <c>AzureOpenAI:Upstreams:0:Endpoint</c> is set: starts the simulator
+    /// with a random per-process key, points the configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
     /// registers it with the host. Likewise, when <c>AZURE_AI_PROJECT_ENDPOINT</c> is not set, points the agents at
     /// its https endpoint (<see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>). Returns false,
     /// changing nothing, when both endpoints are configured.
@@ -55,7 +59,9 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     public static async Task<bool> StartIfNoEndpointAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
         var configuration = builder.Configuration;
-        var openAISimulated = string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"]);
+        // A configured upstream pool (AzureOpenAI:Upstreams) is a real endpoint too: no simulator stands in for it.
+        var openAISimulated = string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"])
+                              && string.IsNullOrWhiteSpace(configuration[UpstreamPoolEndpointKey]);
         var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceOptionsSetup.EndpointKey]);
         if (!openAISimulated && !agentsSimulated)
         {
