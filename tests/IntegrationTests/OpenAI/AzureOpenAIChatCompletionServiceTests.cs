@@ -19,7 +19,8 @@ public sealed class AzureOpenAIChatCompletionServiceTests
     private SimulatorServer _sim = null!;
 
     [OneTimeSetUp]
-    public async Task StartSimulator() =>
+    public async Task StartSimulator()
+    {
         _sim = await SimulatorServer.StartAsync(new SimulatorOptions
         {
             ApiKey = OpenAIAdapter.Key,
@@ -27,6 +28,12 @@ public sealed class AzureOpenAIChatCompletionServiceTests
             LatencyPerTokenMs = 0,
             TokensPerMinute = 0,
         });
+
+        // One call before the tests (SDK JIT, the simulator's tokenizer), so that the deadline tests spend their short
+        // budgets on the call they are about.
+        await using var warmUp = OpenAIAdapter.Create(_sim.HttpAddress);
+        await warmUp.Chat.CompleteAsync(Question, CancellationToken.None);
+    }
 
     [OneTimeTearDown]
     public async Task StopSimulator() => await _sim.DisposeAsync();
@@ -274,15 +281,20 @@ public sealed class AzureOpenAIChatCompletionServiceTests
     [Test]
     public async Task ARetryThatWouldOutlastTheDeadlineIsNotMade()
     {
-        // retry-after 2 s is within MaxRetryDelay, but not within a 1.5 s budget.
-        await using var adapter = OpenAIAdapter.Create(_sim.HttpAddress, s => s["AzureOpenAI:RequestTimeoutSeconds"] = "1.5");
-        _sim.Faults.Add(new FaultSpec { Status = 503, Count = 1, RetryAfterSeconds = 2, Target = "openai" });
+        // retry-after 20 s is within a 30 s MaxRetryDelay, but not within a 10 s budget: far apart both ways, so a
+        // busy machine cannot blur them.
+        await using var adapter = OpenAIAdapter.Create(_sim.HttpAddress, s =>
+        {
+            s["AzureOpenAI:RequestTimeoutSeconds"] = "10";
+            s["AzureOpenAI:MaxRetryDelaySeconds"] = "30";
+        });
+        _sim.Faults.Add(new FaultSpec { Status = 503, Count = 1, RetryAfterSeconds = 20, Target = "openai" });
 
         var ex = FailsWith(adapter, UpstreamFailure.Unavailable);
 
         Assert.Multiple(() =>
         {
-            Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(20)));
             Assert.That(ChatRequests(), Is.EqualTo(1));
         });
     }
@@ -291,7 +303,7 @@ public sealed class AzureOpenAIChatCompletionServiceTests
     public async Task AnUpstreamSlowerThanTheRequestTimeoutIsATimeoutWithinTheDeadline()
     {
         await using var adapter = OpenAIAdapter.Create(_sim.HttpAddress, s => s["AzureOpenAI:RequestTimeoutSeconds"] = "1");
-        _sim.Faults.Add(new FaultSpec { LatencyMs = 20_000, Count = 5, Target = "openai" });
+        _sim.Faults.Add(new FaultSpec { LatencyMs = 30_000, Count = 5, Target = "openai" });
 
         var started = Stopwatch.GetTimestamp();
         var ex = FailsWith(adapter, UpstreamFailure.Timeout);
@@ -300,7 +312,7 @@ public sealed class AzureOpenAIChatCompletionServiceTests
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.Contain("within 1 s"));
-            // Not a performance bound: without the deadline the call would wait out the 20 s latency.
+            // Not a performance bound: without the deadline the call would wait out the 30 s latency.
             Assert.That(elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
             Assert.That(_sim.Faults.Pending.Single().Count, Is.EqualTo(4), "the timed-out try is not retried past the deadline");
         });
