@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Domain.Agents;
@@ -11,6 +12,8 @@ namespace Wrapper.IntegrationTests.Agents;
 /// <summary>Every way a question can fail, as the adapter reports it, and the thread deleted each time.</summary>
 public sealed class AgentFailureTests : AgentSimulatorHost
 {
+    private const string PollRoute = "GET /api/projects/{project}/threads/{threadId}/runs/{runId}";
+
     private static Task<AgentAnswer> Ask(IAgentGateway gateway, string question, CancellationToken cancellationToken = default) =>
         gateway.AskAsync("bing-grounding", new AgentQuestion(question), cancellationToken);
 
@@ -137,9 +140,17 @@ public sealed class AgentFailureTests : AgentSimulatorHost
     }
 
     [Test]
-    public void ARunPastTheDeadline_IsCancelled_TimesOut_AndTheThreadIsDeleted()
+    public async Task ARunPastTheDeadline_IsCancelled_TimesOut_AndTheThreadIsDeleted()
     {
-        var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(Gateway(o => o.RunDeadlineSeconds = 0.3), "[simulate:slow] Hi"));
+        // The deadline runs on a fake clock: it passes when the test moves the clock, once the run is being polled,
+        // however long a busy machine takes to create the thread and the run (the slow run stays in_progress 2 min).
+        var time = new FakeTimeProvider();
+        var polls = Server.Counters.Count(PollRoute);
+        var asking = Ask(Gateway(o => o.RunDeadlineSeconds = 0.3, time), "[simulate:slow] Hi");
+        await UntilPolledAsync(time, polls);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => asking);
 
         var counters = Store.GetCounters();
         using (Assert.EnterMultipleScope())
@@ -188,5 +199,18 @@ public sealed class AgentFailureTests : AgentSimulatorHost
         Assert.ThrowsAsync<UpstreamException>(() => gateway.AskAsync("bing-grounding", new AgentQuestion("[simulate:fail]", first.ThreadId, KeepThread: true), CancellationToken.None));
 
         Assert.That(Store.FindThread(first.ThreadId!)!.Deleted, Is.False);
+    }
+
+    /// <summary>Moves the fake clock a poll interval at a time until the simulator has answered a poll of the run (so
+    /// the adapter holds the run's id), waiting up to 30 s of real time.</summary>
+    private async Task UntilPolledAsync(FakeTimeProvider time, long pollsBefore)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (Server.Counters.Count(PollRoute) == pollsBefore)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(until), "the adapter polled the run");
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            await Task.Delay(20);
+        }
     }
 }

@@ -62,12 +62,19 @@ public abstract class AgentSimulatorHost
     }
 
     /// <summary>The adapter's services against this simulator. <paramref name="tune"/> runs after the defaults of
-    /// the tests (5 ms first poll, no silent retries).</summary>
+    /// the tests (5 ms first poll, no silent retries). <paramref name="time"/> replaces the system clock of the run
+    /// deadline and the polling (e.g. a <c>FakeTimeProvider</c> that a test advances).</summary>
     protected IServiceProvider Agents(Action<AgentServiceOptions>? tune = null, string? token = null,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? trust = null, IReadOnlyDictionary<string, string>? agentIds = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trust = null, IReadOnlyDictionary<string, string>? agentIds = null,
+        TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddAgents(new ConfigurationBuilder().Build());
         services.UseSimulatedAgentService(ProjectEndpoint, trust ?? Server.Certificate, token ?? Token, agentIds);
         services.PostConfigure<AgentServiceOptions>(o =>
@@ -84,7 +91,8 @@ public abstract class AgentSimulatorHost
         return provider;
     }
 
-    protected IAgentGateway Gateway(Action<AgentServiceOptions>? tune = null) => Agents(tune).GetRequiredService<IAgentGateway>();
+    protected IAgentGateway Gateway(Action<AgentServiceOptions>? tune = null, TimeProvider? time = null) =>
+        Agents(tune, time: time).GetRequiredService<IAgentGateway>();
 
     /// <summary>Every thread the simulator saw was deleted.</summary>
     protected void AssertEveryThreadDeleted(int expectedThreads = 1)
