@@ -142,9 +142,12 @@ public sealed class StreamingTests
     public async Task AStallInTheMiddleEndsTheStreamWithATimeoutAndDoesNotFailOver()
     {
         var settings = _pool.Settings(1, 2);
-        settings["AzureOpenAI:StreamIdleTimeoutSeconds"] = "0.5";
+        // Wide margins both ways on a busy machine: pieces come every ~100 ms against a 3 s idle timeout, the whole
+        // answer (~60 tokens) would take ~6 s, which is the time this test has to make the upstream go quiet, and the
+        // stall (30 s per token) is ten times the idle timeout.
+        settings["AzureOpenAI:StreamIdleTimeoutSeconds"] = "3";
         await using var adapter = PoolAdapter.Create(settings);
-        _pool[0].Options.LatencyPerTokenMs = 5;
+        _pool[0].Options.LatencyPerTokenMs = 100;
         var received = new List<ChatStreamUpdate>();
 
         var ex = Assert.ThrowsAsync<UpstreamException>(async () =>
@@ -160,7 +163,7 @@ public sealed class StreamingTests
         Assert.Multiple(() =>
         {
             Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Timeout));
-            Assert.That(ex.Message, Does.Contain("stopped sending the answer for more than 0.5 s"));
+            Assert.That(ex.Message, Does.Contain("stopped sending the answer for more than 3 s"));
             Assert.That(received, Is.Not.Empty.And.All.InstanceOf<ChatStreamDelta>(), "text was handed out, then the error; no completion");
             Assert.That(_pool.Requests(1), Is.Zero, "no failover after the first byte");
         });
@@ -214,8 +217,8 @@ public sealed class StreamingTests
     public async Task StoppingTheEnumerationCancelsTheUpstreamStream()
     {
         await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        // 60 tokens at 200 ms each: the whole answer would take 12 s.
-        _pool[0].Options.LatencyPerTokenMs = 200;
+        // 60 tokens at 500 ms each: the whole answer would take 30 s, far beyond the 10 s Eventually waits below.
+        _pool[0].Options.LatencyPerTokenMs = 500;
         using var caller = new CancellationTokenSource();
 
         Assert.That(async () =>
