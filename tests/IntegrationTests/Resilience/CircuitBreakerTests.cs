@@ -8,28 +8,17 @@ namespace Wrapper.IntegrationTests.Resilience;
 /// <summary>Each upstream's circuit breaker: open, half-open and closed again, seen through the simulators' counters and
 /// <see cref="IUpstreamPoolState"/>; time moves only when a test advances the fake clock.</summary>
 [TestFixture]
-public sealed class CircuitBreakerTests
+public sealed class CircuitBreakerTests() : SimulatorPoolFixture(2)
 {
     private static readonly ChatMessage[] Question = [ChatMessage.User("how are you?")];
-
-    private SimulatorPool _pool = null!;
-
-    [OneTimeSetUp]
-    public async Task StartSimulators() => _pool = await SimulatorPool.StartAsync(2);
-
-    [OneTimeTearDown]
-    public async Task StopSimulators() => await _pool.DisposeAsync();
-
-    [SetUp]
-    public void ResetSimulators() => _pool.Reset();
 
     private static Task Ask(PoolAdapter adapter) => adapter.Chat.CompleteAsync(Question, CancellationToken.None);
 
     [Test]
     public async Task A429OpensTheCircuitForTheUpstreamsRetryAfterThenATrialClosesIt()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
         var start = adapter.Time.GetUtcNow();
 
         await Ask(adapter);
@@ -42,8 +31,8 @@ public sealed class CircuitBreakerTests
             Assert.That(opened.Circuit, Is.EqualTo(UpstreamCircuitState.Open));
             Assert.That(opened.OpenedBecause, Is.EqualTo(UpstreamFailure.Throttled));
             Assert.That(opened.OpenUntil, Is.EqualTo(start.AddSeconds(20)), "the upstream's retry-after");
-            Assert.That(_pool.Requests(0), Is.EqualTo(1), "nothing is sent to an open circuit");
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(3));
+            Assert.That(Pool.Requests(0), Is.EqualTo(1), "nothing is sent to an open circuit");
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(3));
         });
 
         adapter.Time.Advance(TimeSpan.FromSeconds(20));
@@ -53,20 +42,20 @@ public sealed class CircuitBreakerTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(_pool.Requests(0, "200"), Is.EqualTo(1), "the trial request went to the preferred upstream");
+            Assert.That(Pool.Requests(0, "200"), Is.EqualTo(1), "the trial request went to the preferred upstream");
             Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
             Assert.That(adapter.Upstream("a").OpenUntil, Is.Null);
         });
 
         await Ask(adapter);
-        Assert.That(_pool.Requests(0, "200"), Is.EqualTo(2), "closed: traffic is back");
+        Assert.That(Pool.Requests(0, "200"), Is.EqualTo(2), "closed: traffic is back");
     }
 
     [Test]
     public async Task A429WithoutRetryAfterOpensTheCircuitForTheConfiguredBreak()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, Target = "openai" });
         var start = adapter.Time.GetUtcNow();
 
         await Ask(adapter);
@@ -77,19 +66,19 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task AFailedTrialOpensTheCircuitAgain()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 10, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 10, Target = "openai" });
         await Ask(adapter);
         adapter.Time.Advance(TimeSpan.FromSeconds(10));
-        _pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
+        Pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
 
         await Ask(adapter);
 
         var a = adapter.Upstream("a");
         Assert.Multiple(() =>
         {
-            Assert.That(_pool.Requests(0, "503"), Is.EqualTo(1), "the trial was sent and failed");
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(2), "and the request failed over");
+            Assert.That(Pool.Requests(0, "503"), Is.EqualTo(1), "the trial was sent and failed");
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(2), "and the request failed over");
             Assert.That(a.Circuit, Is.EqualTo(UpstreamCircuitState.Open));
             Assert.That(a.OpenedBecause, Is.EqualTo(UpstreamFailure.Unavailable));
             Assert.That(a.OpenUntil, Is.EqualTo(adapter.Time.GetUtcNow().AddSeconds(30)));
@@ -99,8 +88,8 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task ServerErrorsOpenTheCircuitOnlyBeyondTheThreshold()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 503, Count = 2, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 503, Count = 2, Target = "openai" });
 
         await Ask(adapter);
         Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed), "one failure is below the threshold of 2");
@@ -113,8 +102,8 @@ public sealed class CircuitBreakerTests
         {
             Assert.That(a.Circuit, Is.EqualTo(UpstreamCircuitState.Open));
             Assert.That(a.OpenedBecause, Is.EqualTo(UpstreamFailure.Unavailable));
-            Assert.That(_pool.Requests(0), Is.EqualTo(2), "the third request skipped the open circuit");
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(3));
+            Assert.That(Pool.Requests(0), Is.EqualTo(2), "the third request skipped the open circuit");
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(3));
         });
 
         // Polly's half-open: after the break, one trial; its success closes the circuit.
@@ -123,7 +112,7 @@ public sealed class CircuitBreakerTests
         await Ask(adapter);
         Assert.Multiple(() =>
         {
-            Assert.That(_pool.Requests(0, "200"), Is.EqualTo(1));
+            Assert.That(Pool.Requests(0, "200"), Is.EqualTo(1));
             Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
         });
     }
@@ -131,8 +120,8 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task A503RetryAfterSetsTheBreakWhenTheThresholdOpensTheCircuit()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 503, Count = 2, RetryAfterSeconds = 7, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 503, Count = 2, RetryAfterSeconds = 7, Target = "openai" });
 
         await Ask(adapter);
         await Ask(adapter);
@@ -143,7 +132,7 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task AWrongKeyIsolatesTheUpstreamForTheMisconfigurationBreak()
     {
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         settings["AzureOpenAI:Upstreams:0:ApiKey"] = "wrong-key";
         await using var adapter = PoolAdapter.Create(settings);
         var start = adapter.Time.GetUtcNow();
@@ -154,8 +143,8 @@ public sealed class CircuitBreakerTests
         var a = adapter.Upstream("a");
         Assert.Multiple(() =>
         {
-            Assert.That(_pool.Requests(0, "401"), Is.EqualTo(1));
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(2));
+            Assert.That(Pool.Requests(0, "401"), Is.EqualTo(1));
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(2));
             Assert.That(a.Circuit, Is.EqualTo(UpstreamCircuitState.Open));
             Assert.That(a.OpenedBecause, Is.EqualTo(UpstreamFailure.Authentication));
             Assert.That(a.OpenUntil, Is.EqualTo(start.AddSeconds(300)));
@@ -165,9 +154,9 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task EveryUpstreamThrottledAnswersThrottledWithTheEarliestRecovery()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
-        _pool[1].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 8, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
+        Pool[1].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 8, Target = "openai" });
 
         var first = Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter))!;
         adapter.Time.Advance(TimeSpan.FromSeconds(3));
@@ -180,21 +169,21 @@ public sealed class CircuitBreakerTests
             Assert.That(second.Failure, Is.EqualTo(UpstreamFailure.Throttled));
             Assert.That(second.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(5)), "counted from now");
             Assert.That(second.Message, Does.Contain("retry after 5 s"));
-            Assert.That(_pool.Requests(0) + _pool.Requests(1), Is.EqualTo(2), "the second request reached no upstream");
+            Assert.That(Pool.Requests(0) + Pool.Requests(1), Is.EqualTo(2), "the second request reached no upstream");
         });
 
         adapter.Time.Advance(TimeSpan.FromSeconds(5));
         await Ask(adapter);
-        Assert.That(_pool.Requests(1, "200"), Is.EqualTo(1), "b's trial answers once its retry-after has passed");
+        Assert.That(Pool.Requests(1, "200"), Is.EqualTo(1), "b's trial answers once its retry-after has passed");
     }
 
     [Test]
     public async Task MixedCoolingDownAnswersUnavailableWithTheEarliestRecovery()
     {
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         settings["AzureOpenAI:Upstreams:1:ApiKey"] = "wrong-key";
         await using var adapter = PoolAdapter.Create(settings);
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 40, Target = "openai" });
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 40, Target = "openai" });
 
         var ex = Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter))!;
         var again = Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter))!;
@@ -211,14 +200,14 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task WithASingleUpstreamTheBreakerIsOffByDefault()
     {
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         foreach (var key in settings.Keys.Where(k => k.StartsWith("AzureOpenAI:Upstreams:1:", StringComparison.Ordinal)).ToList())
         {
             settings.Remove(key);
         }
 
         await using var adapter = PoolAdapter.Create(settings);
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Count = 2, Target = "openai" });
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Count = 2, Target = "openai" });
 
         var first = Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter))!;
         var second = Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter))!;
@@ -227,7 +216,7 @@ public sealed class CircuitBreakerTests
         {
             Assert.That(first.UpstreamStatus, Is.EqualTo(429));
             Assert.That(second.UpstreamStatus, Is.EqualTo(429), "the upstream's own answer, not a blanket cool-down");
-            Assert.That(_pool.Requests(0, "429"), Is.EqualTo(2));
+            Assert.That(Pool.Requests(0, "429"), Is.EqualTo(2));
             Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
         });
     }
@@ -235,7 +224,7 @@ public sealed class CircuitBreakerTests
     [Test]
     public async Task ABreakerSwitchedOnForASingleUpstreamAnswersFromItsCoolDown()
     {
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         foreach (var key in settings.Keys.Where(k => k.StartsWith("AzureOpenAI:Upstreams:1:", StringComparison.Ordinal)).ToList())
         {
             settings.Remove(key);
@@ -243,7 +232,7 @@ public sealed class CircuitBreakerTests
 
         settings["AzureOpenAI:CircuitBreaker:Enabled"] = "true";
         await using var adapter = PoolAdapter.Create(settings);
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 20, Target = "openai" });
 
         Assert.ThrowsAsync<UpstreamException>(() => Ask(adapter));
         adapter.Time.Advance(TimeSpan.FromSeconds(12));
@@ -253,14 +242,14 @@ public sealed class CircuitBreakerTests
         {
             Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Throttled));
             Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(8)));
-            Assert.That(_pool.Requests(0), Is.EqualTo(1));
+            Assert.That(Pool.Requests(0), Is.EqualTo(1));
         });
     }
 
     [Test]
     public async Task PoolStateListsTheUpstreamsMostPreferredFirst()
     {
-        var settings = _pool.Settings(2, 1);
+        var settings = Pool.Settings(2, 1);
         settings["AzureOpenAI:Upstreams:0:Weight"] = "5";
         await using var adapter = PoolAdapter.Create(settings);
 

@@ -19,20 +19,9 @@ namespace Wrapper.IntegrationTests.Resilience;
 /// <summary><see cref="IChatCompletionService.StreamAsync"/> through the real SDK against simulators: the deltas and the
 /// final usage, failover before the first piece of text only, and failures in the middle of a stream.</summary>
 [TestFixture]
-public sealed class StreamingTests
+public sealed class StreamingTests() : SimulatorPoolFixture(2)
 {
     private static readonly ChatMessage[] Question = [ChatMessage.User("tell me a story")];
-
-    private SimulatorPool _pool = null!;
-
-    [OneTimeSetUp]
-    public async Task StartSimulators() => _pool = await SimulatorPool.StartAsync(2);
-
-    [OneTimeTearDown]
-    public async Task StopSimulators() => await _pool.DisposeAsync();
-
-    [SetUp]
-    public void ResetSimulators() => _pool.Reset();
 
     private static async Task<List<ChatStreamUpdate>> ReadAll(IAsyncEnumerable<ChatStreamUpdate> stream, List<ChatStreamUpdate>? into = null)
     {
@@ -50,7 +39,7 @@ public sealed class StreamingTests
     [Test]
     public async Task StreamsDeltasThenACompletionWithUsage()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
 
         var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
         var whole = await adapter.Chat.CompleteAsync(Question, CancellationToken.None);
@@ -72,37 +61,37 @@ public sealed class StreamingTests
     [Test]
     public async Task NothingIsSentBeforeTheEnumerationStarts()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
 
         var stream = adapter.Chat.StreamAsync(Question, CancellationToken.None);
         await Task.Delay(50);
 
-        Assert.That(_pool.Requests(0) + _pool.Requests(1), Is.Zero);
+        Assert.That(Pool.Requests(0) + Pool.Requests(1), Is.Zero);
         await ReadAll(stream);
     }
 
     [Test]
     public async Task AFailureBeforeTheFirstDeltaFailsOver()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
 
         var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
 
         Assert.Multiple(() =>
         {
             Assert.That(Text(updates), Is.Not.Empty);
-            Assert.That(_pool.Requests(0, "503"), Is.EqualTo(1));
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(1));
+            Assert.That(Pool.Requests(0, "503"), Is.EqualTo(1));
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(1));
         });
     }
 
     [Test]
     public async Task WhenNoUpstreamCanStartTheStreamTheFirstMoveNextThrows()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
-        _pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 9, Target = "openai" });
-        _pool[1].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 6, Target = "openai" });
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
+        Pool[0].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 9, Target = "openai" });
+        Pool[1].Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 6, Target = "openai" });
 
         await using var updates = adapter.Chat.StreamAsync(Question, CancellationToken.None).GetAsyncEnumerator();
         var ex = Assert.ThrowsAsync<UpstreamException>(async () => await updates.MoveNextAsync())!;
@@ -117,7 +106,7 @@ public sealed class StreamingTests
     [Test]
     public async Task ABlockedPromptFailsBeforeTheStreamStarts()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
 
         var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync([ChatMessage.User("trigger-content-filter")], CancellationToken.None)))!;
 
@@ -127,7 +116,7 @@ public sealed class StreamingTests
     [Test]
     public async Task AFilteredAnswerKeepsItsTextAndFinishReason()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
 
         var updates = await ReadAll(adapter.Chat.StreamAsync([ChatMessage.User("please trigger-completion-filter")], CancellationToken.None));
 
@@ -141,13 +130,13 @@ public sealed class StreamingTests
     [Test]
     public async Task AStallInTheMiddleEndsTheStreamWithATimeoutAndDoesNotFailOver()
     {
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         // Wide margins both ways on a busy machine: pieces come every ~100 ms against a 3 s idle timeout, the whole
         // answer (~60 tokens) would take ~6 s, which is the time this test has to make the upstream go quiet, and the
         // stall (30 s per token) is ten times the idle timeout.
         settings["AzureOpenAI:StreamIdleTimeoutSeconds"] = "3";
         await using var adapter = PoolAdapter.Create(settings);
-        _pool[0].Options.LatencyPerTokenMs = 100;
+        Pool[0].Options.LatencyPerTokenMs = 100;
         var received = new List<ChatStreamUpdate>();
 
         var ex = Assert.ThrowsAsync<UpstreamException>(async () =>
@@ -156,7 +145,7 @@ public sealed class StreamingTests
             {
                 received.Add(update);
                 // After the first piece of text the upstream goes quiet (the simulator reads its latency per delta).
-                _pool[0].Options.LatencyPerTokenMs = 30_000;
+                Pool[0].Options.LatencyPerTokenMs = 30_000;
             }
         })!;
 
@@ -165,7 +154,7 @@ public sealed class StreamingTests
             Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Timeout));
             Assert.That(ex.Message, Does.Contain("stopped sending the answer for more than 3 s"));
             Assert.That(received, Is.Not.Empty.And.All.InstanceOf<ChatStreamDelta>(), "text was handed out, then the error; no completion");
-            Assert.That(_pool.Requests(1), Is.Zero, "no failover after the first byte");
+            Assert.That(Pool.Requests(1), Is.Zero, "no failover after the first byte");
         });
     }
 
@@ -173,7 +162,7 @@ public sealed class StreamingTests
     public async Task ADroppedConnectionInTheMiddleEndsTheStreamWithUnavailable()
     {
         await using var broken = await BrokenStreamUpstream.StartAsync();
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         settings["AzureOpenAI:Upstreams:0:Endpoint"] = broken.Address.ToString();
         await using var adapter = PoolAdapter.Create(settings);
         var received = new List<ChatStreamUpdate>();
@@ -186,7 +175,7 @@ public sealed class StreamingTests
             Assert.That(ex.Message, Does.Contain("broke off"));
             Assert.That(Text(received), Is.EqualTo("Once upon"));
             Assert.That(received.OfType<ChatStreamCompleted>(), Is.Empty);
-            Assert.That(_pool.Requests(1), Is.Zero, "no failover after the first byte");
+            Assert.That(Pool.Requests(1), Is.Zero, "no failover after the first byte");
         });
     }
 
@@ -196,7 +185,7 @@ public sealed class StreamingTests
         // A stream that started counts as a success and its break as a failure: with a threshold of 2 and a ratio of
         // 0.5, one broken stream opens the circuit.
         await using var broken = await BrokenStreamUpstream.StartAsync();
-        var settings = _pool.Settings(1, 2);
+        var settings = Pool.Settings(1, 2);
         settings["AzureOpenAI:Upstreams:0:Endpoint"] = broken.Address.ToString();
         await using var adapter = PoolAdapter.Create(settings);
 
@@ -209,16 +198,16 @@ public sealed class StreamingTests
             Assert.That(adapter.Upstream("a").OpenedBecause, Is.EqualTo(UpstreamFailure.Unavailable));
             Assert.That(broken.Requests, Is.EqualTo(1));
             Assert.That(updates[^1], Is.InstanceOf<ChatStreamCompleted>(), "the second stream came from b");
-            Assert.That(_pool.Requests(1, "200"), Is.EqualTo(1));
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(1));
         });
     }
 
     [Test]
     public async Task StoppingTheEnumerationCancelsTheUpstreamStream()
     {
-        await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
+        await using var adapter = PoolAdapter.Create(Pool.Settings(1, 2));
         // 60 tokens at 500 ms each: the whole answer would take 30 s, far beyond the 10 s Eventually waits below.
-        _pool[0].Options.LatencyPerTokenMs = 500;
+        Pool[0].Options.LatencyPerTokenMs = 500;
         using var caller = new CancellationTokenSource();
 
         Assert.That(async () =>
@@ -230,7 +219,7 @@ public sealed class StreamingTests
         }, Throws.InstanceOf<OperationCanceledException>());
 
         // The simulator records a streamed request when its handler returns: right away once the client is gone.
-        await FailoverTests.Eventually(() => _pool.Requests(0) == 1);
+        await FailoverTests.Eventually(() => Pool.Requests(0) == 1);
         Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
     }
 
