@@ -7,30 +7,13 @@ using static Wrapper.IntegrationTests.Simulator.SimulatorHttp;
 namespace Wrapper.IntegrationTests.Simulator;
 
 [TestFixture]
-public sealed class ChatCompletionsTests
+public sealed class ChatCompletionsTests : SimulatorFixture
 {
-    private SimulatorServer _server = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _server = await SimulatorServer.StartAsync();
-        _client = CreateClient(_server);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Test]
     public async Task ShouldAnswerInAzureShapeWithRealTokenCounts()
     {
         var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var response = await PostChatAsync(_client, Body("What is the capital of France?", system: "Be brief."));
+        using var response = await PostChatAsync(Client, Body("What is the capital of France?", system: "Be brief."));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
@@ -60,7 +43,7 @@ public sealed class ChatCompletionsTests
                 usage.GetProperty("prompt_tokens").GetInt32(),
                 Is.EqualTo(ExpectedPromptTokens(("system", "Be brief."), ("user", "What is the capital of France?"))));
             Assert.That(usage.GetProperty("completion_tokens").GetInt32(), Is.EqualTo(O200k.CountTokens(content)));
-            Assert.That(usage.GetProperty("completion_tokens").GetInt32(), Is.EqualTo(_server.Options.AnswerTokens));
+            Assert.That(usage.GetProperty("completion_tokens").GetInt32(), Is.EqualTo(Server.Options.AnswerTokens));
             Assert.That(
                 usage.GetProperty("total_tokens").GetInt32(),
                 Is.EqualTo(usage.GetProperty("prompt_tokens").GetInt32() + usage.GetProperty("completion_tokens").GetInt32()));
@@ -71,9 +54,9 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldGiveTheSameAnswerToTheSamePrompt()
     {
-        using var first = await PostChatAsync(_client, Body("Tell me about tokens."));
-        using var second = await PostChatAsync(_client, Body("Tell me about tokens."));
-        using var other = await PostChatAsync(_client, Body("Something else entirely."));
+        using var first = await PostChatAsync(Client, Body("Tell me about tokens."));
+        using var second = await PostChatAsync(Client, Body("Tell me about tokens."));
+        using var other = await PostChatAsync(Client, Body("Something else entirely."));
 
         var a = (await ReadJsonAsync(first)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
         var b = (await ReadJsonAsync(second)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
@@ -90,7 +73,7 @@ public sealed class ChatCompletionsTests
         var body = Body("Write a long essay about the sea.");
         body[parameter] = max;
 
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var json = await ReadJsonAsync(response);
@@ -111,17 +94,17 @@ public sealed class ChatCompletionsTests
         var body = Body("Short one, please.");
         body["max_tokens"] = 4096;
 
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
 
         var json = await ReadJsonAsync(response);
         Assert.That(json.GetProperty("choices")[0].GetProperty("finish_reason").GetString(), Is.EqualTo("stop"));
-        Assert.That(json.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), Is.EqualTo(_server.Options.AnswerTokens));
+        Assert.That(json.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), Is.EqualTo(Server.Options.AnswerTokens));
     }
 
     [Test]
     public async Task ShouldRefuseAWrongKeyWithAzures401()
     {
-        using var response = await PostChatAsync(_client, Body("hi"), key: "wrong-key");
+        using var response = await PostChatAsync(Client, Body("hi"), key: "wrong-key");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -132,7 +115,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldRefuseAMissingKey()
     {
-        using var response = await PostChatAsync(_client, Body("hi"), key: null);
+        using var response = await PostChatAsync(Client, Body("hi"), key: null);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -143,7 +126,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldAnswerUnknownDeploymentWith404DeploymentNotFound()
     {
-        using var response = await PostChatAsync(_client, Body("hi"), deployment: "gpt-5-unknown");
+        using var response = await PostChatAsync(Client, Body("hi"), deployment: "gpt-5-unknown");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -153,7 +136,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldAnswerMissingApiVersionWith404ResourceNotFound()
     {
-        using var response = await PostChatAsync(_client, Body("hi"), apiVersion: null);
+        using var response = await PostChatAsync(Client, Body("hi"), apiVersion: null);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -164,7 +147,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldAnswerAnUnsupportedApiVersionWith400()
     {
-        using var response = await PostChatAsync(_client, Body("hi"), apiVersion: "yesterday");
+        using var response = await PostChatAsync(Client, Body("hi"), apiVersion: "yesterday");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That((await ReadJsonAsync(response)).GetProperty("error").GetProperty("message").GetString(), Is.EqualTo("API version not supported"));
@@ -184,7 +167,7 @@ public sealed class ChatCompletionsTests
     [TestCase("""{"messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}""", "invalid_value")]
     public async Task ShouldRefuseABadBodyWithAnAzureShaped400(string json, string code)
     {
-        using var response = await PostRawAsync(_client, ChatPath(), json);
+        using var response = await PostRawAsync(Client, ChatPath(), json);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -206,7 +189,7 @@ public sealed class ChatCompletionsTests
             }),
         };
 
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var json = await ReadJsonAsync(response);
@@ -218,7 +201,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldBlockAPromptWithTheContentFilterTrigger()
     {
-        using var response = await PostChatAsync(_client, Body("Please trigger-content-filter now."));
+        using var response = await PostChatAsync(Client, Body("Please trigger-content-filter now."));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -236,7 +219,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldFilterTheCompletionWithTheCompletionFilterTrigger()
     {
-        using var response = await PostChatAsync(_client, Body("Please trigger-completion-filter now."));
+        using var response = await PostChatAsync(Client, Body("Please trigger-completion-filter now."));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var choice = (await ReadJsonAsync(response)).GetProperty("choices")[0];
@@ -247,18 +230,18 @@ public sealed class ChatCompletionsTests
     [Test]
     public async Task ShouldAcceptABearerTokenOverHttpsTrustingTheEphemeralCertificate()
     {
-        using var https = CreateHttpsClient(_server);
+        using var https = CreateHttpsClient(Server);
 
         using var response = await PostWithBearerAsync(https, Body("hello over TLS"), "entra-id-token");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_server.HttpsAddress.Scheme, Is.EqualTo("https"));
+        Assert.That(Server.HttpsAddress.Scheme, Is.EqualTo("https"));
     }
 
     [Test]
     public void ShouldNotBeTrustedByAClientThatDoesNotPinTheCertificate()
     {
-        using var untrusting = new HttpClient { BaseAddress = _server.HttpsAddress };
+        using var untrusting = new HttpClient { BaseAddress = Server.HttpsAddress };
 
         Assert.ThrowsAsync<HttpRequestException>(() => PostChatAsync(untrusting, Body("hi")));
     }
@@ -266,7 +249,7 @@ public sealed class ChatCompletionsTests
     [Test]
     public void ShouldServeACertificateForLocalhostAndTheLoopbackAddress()
     {
-        var certificate = _server.Certificate;
+        var certificate = Server.Certificate;
         var names = certificate.Extensions
             .OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>()
             .Single();

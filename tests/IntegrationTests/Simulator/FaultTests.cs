@@ -7,39 +7,22 @@ using static Wrapper.IntegrationTests.Simulator.SimulatorHttp;
 namespace Wrapper.IntegrationTests.Simulator;
 
 [TestFixture]
-public sealed class FaultTests
+public sealed class FaultTests : SimulatorFixture
 {
-    private SimulatorServer _server = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _server = await SimulatorServer.StartAsync();
-        _client = CreateClient(_server);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [SetUp]
-    public void ClearFaults() => _server.Faults.Clear();
+    public void ClearFaults() => Server.Faults.Clear();
 
     [Test]
     public async Task ShouldAnswerTheInjectedStatusNTimesThenServeNormally()
     {
-        using var added = await _client.PostAsJsonAsync(
+        using var added = await Client.PostAsJsonAsync(
             "_simulator/faults",
             new { status = 503, count = 2, retryAfterSeconds = 5, target = "openai" });
         Assert.That(added.StatusCode, Is.EqualTo(HttpStatusCode.Created));
 
-        using var first = await PostChatAsync(_client, Body("x"));
-        using var second = await PostChatAsync(_client, Body("x"));
-        using var third = await PostChatAsync(_client, Body("x"));
+        using var first = await PostChatAsync(Client, Body("x"));
+        using var second = await PostChatAsync(Client, Body("x"));
+        using var third = await PostChatAsync(Client, Body("x"));
 
         Assert.Multiple(async () =>
         {
@@ -58,9 +41,9 @@ public sealed class FaultTests
     [TestCase(503, "ServiceUnavailable")]
     public async Task ShouldAnswerEachInjectedStatusWithAnAzureShapedBody(int status, string code)
     {
-        _server.Faults.Add(new FaultSpec { Status = status, RetryAfterSeconds = status == 429 ? 2 : null });
+        Server.Faults.Add(new FaultSpec { Status = status, RetryAfterSeconds = status == 429 ? 2 : null });
 
-        using var response = await PostChatAsync(_client, Body("x"));
+        using var response = await PostChatAsync(Client, Body("x"));
 
         Assert.That((int)response.StatusCode, Is.EqualTo(status));
         var error = (await ReadJsonAsync(response)).GetProperty("error");
@@ -72,46 +55,46 @@ public sealed class FaultTests
     [Test]
     public async Task ShouldDelayTheNextResponsesByTheInjectedLatencyThenServeNormally()
     {
-        _server.Faults.Add(new FaultSpec { LatencyMs = 300 });
+        Server.Faults.Add(new FaultSpec { LatencyMs = 300 });
 
         var stopwatch = Stopwatch.StartNew();
-        using var delayed = await PostChatAsync(_client, Body("x"));
+        using var delayed = await PostChatAsync(Client, Body("x"));
         stopwatch.Stop();
 
         Assert.That(delayed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(stopwatch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(280)));
-        Assert.That(_server.Faults.Pending, Is.Empty, "the latency fault was used up");
+        Assert.That(Server.Faults.Pending, Is.Empty, "the latency fault was used up");
     }
 
     [Test]
     public async Task ShouldDropTheConnectionWithoutAResponse()
     {
-        _server.Faults.Add(new FaultSpec { Drop = true });
+        Server.Faults.Add(new FaultSpec { Drop = true });
 
-        Assert.ThrowsAsync<HttpRequestException>(() => PostChatAsync(_client, Body("x")));
+        Assert.ThrowsAsync<HttpRequestException>(() => PostChatAsync(Client, Body("x")));
 
-        using var next = await PostChatAsync(_client, Body("x"));
+        using var next = await PostChatAsync(Client, Body("x"));
         Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_server.Counters.Count("POST /openai/deployments/{deployment}/chat/completions", RequestCounters.Dropped), Is.GreaterThanOrEqualTo(1));
+        Assert.That(Server.Counters.Count("POST /openai/deployments/{deployment}/chat/completions", RequestCounters.Dropped), Is.GreaterThanOrEqualTo(1));
     }
 
     [Test]
     public async Task ShouldLeaveAFaultForAnotherTargetPending()
     {
-        _server.Faults.Add(new FaultSpec { Status = 500, Target = "agents" });
+        Server.Faults.Add(new FaultSpec { Status = 500, Target = "agents" });
 
-        using var response = await PostChatAsync(_client, Body("x"));
+        using var response = await PostChatAsync(Client, Body("x"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_server.Faults.Pending.Single().Target, Is.EqualTo("agents"));
+        Assert.That(Server.Faults.Pending.Single().Target, Is.EqualTo("agents"));
     }
 
     [Test]
     public async Task ShouldApplyAFaultBeforeAuthentication()
     {
-        _server.Faults.Add(new FaultSpec { Status = 500 });
+        Server.Faults.Add(new FaultSpec { Status = 500 });
 
-        using var response = await PostChatAsync(_client, Body("x"), key: "wrong");
+        using var response = await PostChatAsync(Client, Body("x"), key: "wrong");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
     }

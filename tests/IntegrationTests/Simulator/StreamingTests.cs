@@ -8,27 +8,10 @@ using static Wrapper.IntegrationTests.Simulator.SimulatorHttp;
 namespace Wrapper.IntegrationTests.Simulator;
 
 [TestFixture]
-public sealed class StreamingTests
+public sealed class StreamingTests : SimulatorFixture
 {
-    private SimulatorServer _server = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _server = await SimulatorServer.StartAsync();
-        _client = CreateClient(_server);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [SetUp]
-    public void ResetLatency() => _server.Options.LatencyPerTokenMs = 0;
+    public void ResetLatency() => Server.Options.LatencyPerTokenMs = 0;
 
     [Test]
     public async Task ShouldStreamChunksThenUsageThenDone()
@@ -37,7 +20,7 @@ public sealed class StreamingTests
         body["stream"] = true;
         body["stream_options"] = new System.Text.Json.Nodes.JsonObject { ["include_usage"] = true };
 
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
         var (chunks, done) = await ReadEventsAsync(response);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -62,7 +45,7 @@ public sealed class StreamingTests
         });
 
         // The streamed text is the same answer a non-streamed request gets.
-        using var whole = await PostChatAsync(_client, Body("Stream me a story."));
+        using var whole = await PostChatAsync(Client, Body("Stream me a story."));
         var content = (await ReadJsonAsync(whole)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
         Assert.That(streamed, Is.EqualTo(content));
     }
@@ -74,7 +57,7 @@ public sealed class StreamingTests
         body["stream"] = true;
         body["max_tokens"] = 6;
 
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
         var (chunks, done) = await ReadEventsAsync(response);
 
         Assert.That(done, Is.True);
@@ -89,13 +72,13 @@ public sealed class StreamingTests
     [Test]
     public async Task ShouldWaitTheLatencyPerTokenBetweenChunks()
     {
-        _server.Options.LatencyPerTokenMs = 20;
+        Server.Options.LatencyPerTokenMs = 20;
         var body = Body("slow");
         body["stream"] = true;
         body["max_tokens"] = 10;
 
         var stopwatch = Stopwatch.StartNew();
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
         var (_, done) = await ReadEventsAsync(response);
         stopwatch.Stop();
 
@@ -106,12 +89,12 @@ public sealed class StreamingTests
     [Test]
     public async Task ShouldDelayANonStreamedAnswerByTheLatencyOfAllItsTokens()
     {
-        _server.Options.LatencyPerTokenMs = 25;
+        Server.Options.LatencyPerTokenMs = 25;
         var body = Body("slow");
         body["max_tokens"] = 10;
 
         var stopwatch = Stopwatch.StartNew();
-        using var response = await PostChatAsync(_client, body);
+        using var response = await PostChatAsync(Client, body);
         stopwatch.Stop();
 
         var tokens = (await ReadJsonAsync(response)).GetProperty("usage").GetProperty("completion_tokens").GetInt32();
