@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,9 @@ public static class SecurityServiceCollectionExtensions
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddEntraIdTokens(configuration);
 
+        // X-Forwarded-For is believed only from the proxies configured as trusted (none by default).
+        services.Configure<ForwardedHeadersOptions>(options => TrustedProxies.Configure(options, configuration));
+
         services.AddOptions<ClientRateLimitOptions>().Bind(configuration.GetSection(ClientRateLimitOptions.SectionName));
         services.AddRateLimiter(options =>
         {
@@ -38,8 +42,11 @@ public static class SecurityServiceCollectionExtensions
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }
 
-                var client = context.Items[ApiKeyMiddleware.ClientItem] as string
-                    ?? "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                // By the authenticated client's name, else by its address (a trusted proxy's X-Forwarded-For already
+                // applied by the forwarded-headers middleware; never the header of an untrusted sender).
+                var client = context.Items[ApiKeyMiddleware.ClientItem] is string name
+                    ? "client:" + name
+                    : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = limits.PermitLimit,
@@ -82,9 +89,15 @@ public static class SecurityServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>CORS, then the key check, then the rate limiter (which partitions by the authenticated client).</summary>
+    /// <summary>The client address from a trusted proxy (when one is configured), CORS, then the key check, then the
+    /// rate limiter (which partitions by the authenticated client, else by that address).</summary>
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
+        if (TrustedProxies.AreConfigured(app.Configuration))
+        {
+            app.UseForwardedHeaders();
+        }
+
         var authenticator = app.Services.GetRequiredService<ApiKeyAuthenticator>();
         if (!authenticator.Enabled && !EntraIdAuthentication.IsConfigured(app.Configuration))
         {
@@ -103,7 +116,8 @@ public sealed class ClientRateLimitOptions
 {
     public const string SectionName = "RateLimiting";
 
-    /// <summary>Requests per window per client (by key name, else by IP); 0 turns the limit off. Default 120.</summary>
+    /// <summary>Requests per window per client (by key name, else by IP: the one a trusted proxy forwarded, see
+    /// <see cref="TrustedProxies"/>); 0 turns the limit off. Default 120. /health/live and /health/ready are never limited.</summary>
     public int PermitLimit { get; set; } = 120;
 
     /// <summary>Window length in seconds. Default 60.</summary>
