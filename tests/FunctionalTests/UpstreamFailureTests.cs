@@ -91,9 +91,12 @@ public sealed class UpstreamFailureTests
     [Test]
     public async Task ChatShouldAnswer504WhenTheUpstreamIsTooSlow()
     {
-        Inject(new FaultSpec { LatencyMs = 5_000, Count = 1 });
+        // 30 s of latency against a 1 s deadline: a timeout however busy the machine is, and never a slow success.
+        await using var api = _factory.WithRequestTimeout(1);
+        using var client = api.CreateClient();
+        Inject(new FaultSpec { LatencyMs = 30_000, Count = 1 });
 
-        using var response = await Chat();
+        using var response = await client.PostAsync("/chat", Json("""{"messages":[{"role":"user","content":"hello"}]}"""));
 
         await response.AssertProblemAsync(HttpStatusCode.GatewayTimeout, "upstream_timeout");
     }
@@ -160,9 +163,11 @@ public sealed class UpstreamFailureTests
     [Test]
     public async Task HealthShouldAnswer503WhenTheUpstreamIsTooSlow()
     {
-        Inject(new FaultSpec { LatencyMs = 5_000, Count = 1 });
+        await using var api = _factory.WithRequestTimeout(1);
+        using var client = api.CreateClient();
+        Inject(new FaultSpec { LatencyMs = 30_000, Count = 1 });
 
-        using var response = await _client.GetAsync("/health");
+        using var response = await client.GetAsync("/health");
 
         await AssertHealthErrorAsync(response, HttpStatusCode.ServiceUnavailable, "timeout");
     }

@@ -1,5 +1,7 @@
 extern alias simulator;
 
+using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using simulator::Wrapper.Simulator;
@@ -7,7 +9,9 @@ using simulator::Wrapper.Simulator;
 namespace Wrapper.FunctionalTests.Infrastructure;
 
 /// <summary>The API pointed (OPENAI_ENDPOINT) at a separately started simulator, as it would be pointed at Azure,
-/// so that tests can inject upstream faults. No silent retries and a 1 s upstream deadline keep fault tests fast.</summary>
+/// so that tests can inject upstream faults. No silent retries keep fault tests fast. The upstream deadline is a
+/// generous 30 s, so that a cold host on a busy machine never reads as a timeout; tests about the deadline take a
+/// host with a short one from <see cref="WithRequestTimeout"/> and inject a latency far longer than it.</summary>
 public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
 {
     public const string ApiKey = "functional-tests-secret-key-0f3c9a7e5b1d";
@@ -25,7 +29,28 @@ public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
             Deployments = [Deployment],
             LatencyPerTokenMs = 0,
         });
+        await WarmUpAsync(simulator);
         return new UpstreamApiFactory(simulator);
+    }
+
+    /// <summary>A host (sharing this simulator) whose upstream deadline is <paramref name="seconds"/>: for tests of the
+    /// deadline itself, which should inject a latency many times longer (e.g. 30 s against 1 s).</summary>
+    public WebApplicationFactory<Program> WithRequestTimeout(double seconds) =>
+        WithWebHostBuilder(b => b.UseSetting("AzureOpenAI:RequestTimeoutSeconds", seconds.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>One chat request before the tests, so that loading the tokenizer on a busy machine is not spent in the
+    /// first test; the counters start from zero afterwards.</summary>
+    private static async Task WarmUpAsync(SimulatorServer simulator)
+    {
+        using var http = new HttpClient { BaseAddress = simulator.HttpAddress, Timeout = TimeSpan.FromSeconds(60) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"openai/deployments/{Deployment}/chat/completions?api-version=2025-04-01-preview")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"warm up"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", ApiKey);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        simulator.Counters.Reset();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -36,7 +61,7 @@ public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("OPENAI_MODEL_DEPLOYMENT_NAME", Deployment);
         builder.UseSetting("OPENAI_SIMULATED", string.Empty);
         builder.UseSetting("AzureOpenAI:MaxRetries", "0");
-        builder.UseSetting("AzureOpenAI:RequestTimeoutSeconds", "1");
+        builder.UseSetting("AzureOpenAI:RequestTimeoutSeconds", "30");
         // Fault tests inject one fault per /health request: no cached probe result (tests that cache set their own).
         builder.UseSetting("Health:CacheSeconds", "0");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
