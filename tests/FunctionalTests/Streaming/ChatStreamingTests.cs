@@ -3,6 +3,7 @@ extern alias simulator;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Wrapper.FunctionalTests.Infrastructure;
 using simulator::Wrapper.Simulator;
 using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
@@ -21,12 +22,9 @@ public sealed class ChatStreamingTests
     [OneTimeSetUp]
     public async Task StartApi()
     {
-        _factory = await PoolApiFactory.StartAsync(2, s =>
-        {
-            s["AzureOpenAI:StreamIdleTimeoutSeconds"] = "0.5";
-            // These tests share one pool: no failure of one test may open a circuit for the next.
-            s["AzureOpenAI:CircuitBreaker:MinimumThroughput"] = "1000";
-        });
+        // These tests share one pool: no failure of one test may open a circuit for the next. The stream idle timeout
+        // is left at the generous request deadline; the one test about it takes a host with its own.
+        _factory = await PoolApiFactory.StartAsync(2, s => s["AzureOpenAI:CircuitBreaker:MinimumThroughput"] = "1000");
         _client = _factory.CreateClient();
     }
 
@@ -133,14 +131,19 @@ public sealed class ChatStreamingTests
     [Test]
     public async Task AFailureMidStreamEndsWithAnErrorEventNotASilentCut()
     {
-        _factory.Simulators[0].Options.LatencyPerTokenMs = 5;
+        // Wide margins both ways on a busy machine: pieces come every ~100 ms against a 3 s idle timeout, the whole
+        // answer (~60 tokens) would take ~6 s, which is the time this test has to make the upstream go quiet, and the
+        // stall (30 s per token) is ten times the idle timeout.
+        await using var api = _factory.WithWebHostBuilder(b => b.UseSetting("AzureOpenAI:StreamIdleTimeoutSeconds", "3"));
+        using var client = api.CreateClient();
+        _factory.Simulators[0].Options.LatencyPerTokenMs = 100;
 
         using var request = StreamRequest();
-        using var response = await SendAsync(request);
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(body, Encoding.UTF8);
         var first = await ServerSentEvent.ReadAsync(reader);
-        // The upstream goes quiet after the first piece of text: past the 0.5 s idle timeout.
+        // The upstream goes quiet after the first piece of text: past the 3 s idle timeout.
         _factory.Simulators[0].Options.LatencyPerTokenMs = 30_000;
         var rest = ServerSentEvent.Parse(await reader.ReadToEndAsync());
 
@@ -163,8 +166,8 @@ public sealed class ChatStreamingTests
     [Test]
     public async Task EventsAreFlushedAsTheyComeAndAClientThatLeavesCancelsTheUpstreamCall()
     {
-        // 60 tokens at 150 ms: the whole answer would take 9 s.
-        _factory.Simulators[0].Options.LatencyPerTokenMs = 150;
+        // 60 tokens at 500 ms: the whole answer would take 30 s, far beyond the 10 s this test waits for the cancel.
+        _factory.Simulators[0].Options.LatencyPerTokenMs = 500;
 
         using (var request = StreamRequest())
         using (var response = await SendAsync(request))
@@ -180,8 +183,8 @@ public sealed class ChatStreamingTests
             });
         }
 
-        // The client is gone: the simulator's streaming handler ends (and is counted) long before its 9 s.
-        var until = DateTime.UtcNow.AddSeconds(6);
+        // The client is gone: the simulator's streaming handler ends (and is counted) long before its 30 s.
+        var until = DateTime.UtcNow.AddSeconds(10);
         while (_factory.Requests(0) == 0 && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
