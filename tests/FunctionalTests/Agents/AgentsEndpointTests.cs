@@ -7,30 +7,12 @@ using Wrapper.FunctionalTests.Infrastructure;
 namespace Wrapper.FunctionalTests.Agents;
 
 /// <summary>POST /agents/{name} (the second, plain agent: the extension point exercised) and the agent part of /health.</summary>
-public sealed class AgentsEndpointTests
+public sealed class AgentsEndpointTests : AgentApiTests
 {
-    private AgentApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new AgentApiFactory();
-        _client = _factory.CreateClient();
-        _factory.Simulator.Options.Agents.RunStepDelayMs = 5;
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Test]
     public async Task ShouldAnswerWithThePlainAgent_WithoutCitations()
     {
-        using var response = await _client.PostAsync("/agents/plain?query=Tell%20me%20a%20joke", null);
+        using var response = await Client.PostAsync("/agents/plain?query=Tell%20me%20a%20joke", null);
 
         var body = await response.ReadJsonAsync();
         using (Assert.EnterMultipleScope())
@@ -44,7 +26,7 @@ public sealed class AgentsEndpointTests
     [Test]
     public async Task ShouldServeTheBingAgentByNameToo()
     {
-        using var response = await _client.PostAsync("/agents/bing-grounding", HttpAssertions.Json("""{"query":"weather"}"""));
+        using var response = await Client.PostAsync("/agents/bing-grounding", HttpAssertions.Json("""{"query":"weather"}"""));
 
         var body = await response.ReadJsonAsync();
         Assert.That(body.GetProperty("citations").GetArrayLength(), Is.EqualTo(3));
@@ -53,7 +35,7 @@ public sealed class AgentsEndpointTests
     [Test]
     public async Task ShouldRejectAnUnknownAgent_NamingTheKnownOnes()
     {
-        using var response = await _client.PostAsync("/agents/nope?query=hi", null);
+        using var response = await Client.PostAsync("/agents/nope?query=hi", null);
 
         var problem = await response.AssertValidationProblemAsync("agent");
         Assert.That(problem.GetProperty("errors").GetProperty("agent")[0].GetString(), Does.Contain("bing-grounding").And.Contain("plain"));
@@ -62,9 +44,9 @@ public sealed class AgentsEndpointTests
     [Test]
     public async Task HealthShouldReportTheSimulatedAgentService_WithoutCreatingThreads()
     {
-        var before = _factory.Store.GetCounters().ThreadsCreated;
+        var before = Factory.Store.GetCounters().ThreadsCreated;
 
-        using var response = await _client.GetAsync("/health");
+        using var response = await Client.GetAsync("/health");
 
         var body = await response.ReadJsonAsync();
         using (Assert.EnterMultipleScope())
@@ -73,16 +55,16 @@ public sealed class AgentsEndpointTests
             Assert.That(body.GetProperty("status").GetString(), Is.EqualTo("ok"));
             Assert.That(body.GetProperty("azure_openai").GetString(), Is.EqualTo("simulated"));
             Assert.That(body.GetProperty("agent_service").GetString(), Is.EqualTo("simulated"));
-            Assert.That(_factory.Store.GetCounters().ThreadsCreated, Is.EqualTo(before));
+            Assert.That(Factory.Store.GetCounters().ThreadsCreated, Is.EqualTo(before));
         }
     }
 
     [Test]
     public async Task HealthShouldStayOk_WhenTheAgentServiceRefusesUs()
     {
-        _factory.Simulator.Faults.Add(new FaultSpec { Status = 401, Target = FaultInjector.AgentsTarget });
+        Factory.Simulator.Faults.Add(new FaultSpec { Status = 401, Target = FaultInjector.AgentsTarget });
 
-        using var response = await _client.GetAsync("/health");
+        using var response = await Client.GetAsync("/health");
 
         var body = await response.ReadJsonAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));

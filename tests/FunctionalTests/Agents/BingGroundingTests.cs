@@ -8,39 +8,21 @@ using simulator::Wrapper.Simulator;
 namespace Wrapper.FunctionalTests.Agents;
 
 /// <summary>POST /bing-grounding through the whole API, against the embedded simulator over https.</summary>
-public sealed class BingGroundingTests
+public sealed class BingGroundingTests : AgentApiTests
 {
-    private AgentApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new AgentApiFactory();
-        _client = _factory.CreateClient();
-        _factory.Simulator.Options.Agents.RunStepDelayMs = 5;
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [SetUp]
     public void ResetSimulator()
     {
-        _factory.Simulator.Faults.Clear();
-        _factory.Store.Reset();
+        Factory.Simulator.Faults.Clear();
+        Factory.Store.Reset();
     }
 
     private Task<HttpResponseMessage> Ask(string queryString, string? json = null) =>
-        _client.PostAsync("/bing-grounding" + queryString, json is null ? null : HttpAssertions.Json(json));
+        Client.PostAsync("/bing-grounding" + queryString, json is null ? null : HttpAssertions.Json(json));
 
     private void AssertEveryThreadDeleted()
     {
-        var counters = _factory.Store.GetCounters();
+        var counters = Factory.Store.GetCounters();
         Assert.That((counters.ThreadsCreated, counters.ThreadsDeleted), Is.EqualTo((1, 1)), "one thread, deleted");
     }
 
@@ -63,7 +45,7 @@ public sealed class BingGroundingTests
             Assert.That(citations[0].EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "id", "type", "url", "title" }));
             Assert.That(citations[0].GetProperty("url").GetString(), Is.EqualTo("https://www.bing.com/search?q=What%20happened%20in%20finance%20today"));
             Assert.That(citations[0].GetProperty("title").GetString(), Is.EqualTo("What happened in finance today - Bing"));
-            Assert.That(text, Does.Not.Contain(_factory.Simulator.Options.AgentBearerToken!), "the simulator's token never shows");
+            Assert.That(text, Does.Not.Contain(Factory.Simulator.Options.AgentBearerToken!), "the simulator's token never shows");
         }
 
         AssertEveryThreadDeleted();
@@ -97,7 +79,7 @@ public sealed class BingGroundingTests
         using var response = await Ask(queryString);
 
         await response.AssertValidationProblemAsync("query");
-        Assert.That(_factory.Store.GetCounters().ThreadsCreated, Is.Zero, "nothing reached the Agent Service");
+        Assert.That(Factory.Store.GetCounters().ThreadsCreated, Is.Zero, "nothing reached the Agent Service");
     }
 
     [Test]
@@ -135,7 +117,7 @@ public sealed class BingGroundingTests
         using var second = await Ask($"?query=And%20the%20score%3F&thread_id={threadId}");
         var secondBody = await second.ReadJsonAsync();
         Assert.That(secondBody.GetProperty("thread_id").GetString(), Is.EqualTo(threadId));
-        Assert.That(_factory.Store.FindThread(threadId!)!.MessageCount, Is.EqualTo(4));
+        Assert.That(Factory.Store.FindThread(threadId!)!.MessageCount, Is.EqualTo(4));
 
         using var last = await Ask("", $$"""{"query":"Thanks","thread_id":"{{threadId}}","keep_thread":false}""");
         var lastBody = await last.ReadJsonAsync();
@@ -143,7 +125,7 @@ public sealed class BingGroundingTests
         {
             Assert.That(last.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(lastBody.TryGetProperty("thread_id", out _), Is.False);
-            Assert.That(_factory.Store.FindThread(threadId!)!.Deleted, Is.True);
+            Assert.That(Factory.Store.FindThread(threadId!)!.Deleted, Is.True);
         }
     }
 
@@ -164,7 +146,7 @@ public sealed class BingGroundingTests
     [TestCase(504, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
     public async Task ShouldMapAgentServiceErrorsToHonestStatuses(int upstream, HttpStatusCode expected, string code)
     {
-        _factory.Simulator.Faults.Add(new FaultSpec { Status = upstream, Target = FaultInjector.AgentsTarget });
+        Factory.Simulator.Faults.Add(new FaultSpec { Status = upstream, Target = FaultInjector.AgentsTarget });
 
         using var response = await Ask("?query=hi");
 
@@ -174,7 +156,7 @@ public sealed class BingGroundingTests
     [Test]
     public async Task ShouldPassThrottlingOnWithRetryAfter()
     {
-        _factory.Simulator.Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 30, Target = FaultInjector.AgentsTarget });
+        Factory.Simulator.Faults.Add(new FaultSpec { Status = 429, RetryAfterSeconds = 30, Target = FaultInjector.AgentsTarget });
 
         using var response = await Ask("?query=hi");
 
@@ -198,36 +180,23 @@ public sealed class BingGroundingTests
 /// <summary>The run deadline through the whole API: a short one (3 s, against a <c>[simulate:slow]</c> run that stays
 /// in_progress for two minutes), on a connection warmed up first, so that a busy machine cannot spend the deadline
 /// before the run exists.</summary>
-public sealed class RunDeadlineTests
+public sealed class RunDeadlineTests() : AgentApiTests(runDeadlineSeconds: "3")
 {
-    private AgentApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
     [OneTimeSetUp]
-    public async Task StartApi()
+    public async Task WarmUp()
     {
-        _factory = new AgentApiFactory(runDeadlineSeconds: "3");
-        _client = _factory.CreateClient();
-        _factory.Simulator.Options.Agents.RunStepDelayMs = 5;
         // Warm up (JIT, TLS to the simulator), so that the deadline below is spent on the run itself.
-        using var warmUp = await _client.PostAsync("/bing-grounding?query=warm-up", null);
-        _factory.Store.Reset();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
+        using var warmUp = await Client.PostAsync("/bing-grounding?query=warm-up", null);
+        Factory.Store.Reset();
     }
 
     [Test]
     public async Task ShouldCancelARunPastTheDeadline_AndAnswer504()
     {
-        using var response = await _client.PostAsync("/bing-grounding?query=" + Uri.EscapeDataString("[simulate:slow] hi"), null);
+        using var response = await Client.PostAsync("/bing-grounding?query=" + Uri.EscapeDataString("[simulate:slow] hi"), null);
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.GatewayTimeout, "upstream_timeout");
-        var counters = _factory.Store.GetCounters();
+        var counters = Factory.Store.GetCounters();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("3 seconds"));
