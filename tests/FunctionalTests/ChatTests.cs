@@ -5,29 +5,12 @@ using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
 
 namespace Wrapper.FunctionalTests;
 
-public sealed class ChatTests
+public sealed class ChatTests : EmbeddedApiTests
 {
-    private EmbeddedApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new EmbeddedApiFactory();
-        _client = _factory.CreateClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Test]
     public async Task ShouldAnswerConversationWithCompletionShape()
     {
-        using var response = await _client.PostAsync("/chat", Json("""
+        using var response = await Client.PostAsync("/chat", Json("""
             {"messages":[
               {"role":"system","content":"You are terse."},
               {"role":"user","content":"Hi"},
@@ -52,8 +35,8 @@ public sealed class ChatTests
     [Test]
     public async Task ShouldCountTheConfiguredSystemPromptWhenNoneIsSent()
     {
-        using var withoutSystem = await _client.PostAsync("/chat", Json("""{"messages":[{"role":"user","content":"Hi"}]}"""));
-        using var withShortSystem = await _client.PostAsync("/chat", Json("""{"messages":[{"role":"system","content":"x"},{"role":"user","content":"Hi"}]}"""));
+        using var withoutSystem = await Client.PostAsync("/chat", Json("""{"messages":[{"role":"user","content":"Hi"}]}"""));
+        using var withShortSystem = await Client.PostAsync("/chat", Json("""{"messages":[{"role":"system","content":"x"},{"role":"user","content":"Hi"}]}"""));
 
         var promptWithDefault = (await withoutSystem.ReadJsonAsync()).GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
         var promptWithShort = (await withShortSystem.ReadJsonAsync()).GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
@@ -83,7 +66,7 @@ public sealed class ChatTests
     [TestCase("", "body", TestName = "Empty body")]
     public async Task ShouldRejectInvalidBodyWithFieldErrors(string json, string field)
     {
-        using var response = await _client.PostAsync("/chat", Json(json));
+        using var response = await Client.PostAsync("/chat", Json(json));
 
         await response.AssertValidationProblemAsync(field);
     }
@@ -92,7 +75,7 @@ public sealed class ChatTests
     public async Task ShouldRejectMoreMessagesThanTheLimit()
     {
         var messages = string.Join(",", Enumerable.Repeat("""{"role":"user","content":"hi"}""", 101));
-        using var response = await _client.PostAsync("/chat", Json($$"""{"messages":[{{messages}}]}"""));
+        using var response = await Client.PostAsync("/chat", Json($$"""{"messages":[{{messages}}]}"""));
 
         var problem = await response.AssertValidationProblemAsync("messages");
         Assert.That(problem.GetProperty("errors").GetProperty("messages")[0].GetString(), Does.Contain("at most 100"));
@@ -101,7 +84,7 @@ public sealed class ChatTests
     [Test]
     public async Task ShouldReportEveryInvalidFieldAtOnce()
     {
-        using var response = await _client.PostAsync("/chat", Json("""{"messages":[{"role":"bot","content":""},{"role":"user","content":"fine"},{"role":"","content":"x"}]}"""));
+        using var response = await Client.PostAsync("/chat", Json("""{"messages":[{"role":"bot","content":""},{"role":"user","content":"fine"},{"role":"","content":"x"}]}"""));
 
         var problem = await response.AssertValidationProblemAsync("messages[0].role");
         var errors = problem.GetProperty("errors");
@@ -116,7 +99,7 @@ public sealed class ChatTests
     [Test]
     public async Task ShouldNotEchoReaderInternalsForWrongTypes()
     {
-        using var response = await _client.PostAsync("/chat", Json("""{"messages":[{"role":1,"content":"hi"}]}"""));
+        using var response = await Client.PostAsync("/chat", Json("""{"messages":[{"role":1,"content":"hi"}]}"""));
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.Multiple(() =>
@@ -129,7 +112,7 @@ public sealed class ChatTests
     [Test]
     public async Task ShouldRejectNonJsonContentTypeWith415()
     {
-        using var response = await _client.PostAsync("/chat", new StringContent("""{"messages":[]}""", Encoding.UTF8, "text/plain"));
+        using var response = await Client.PostAsync("/chat", new StringContent("""{"messages":[]}""", Encoding.UTF8, "text/plain"));
 
         await response.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType);
     }
@@ -138,7 +121,7 @@ public sealed class ChatTests
     public async Task ShouldRejectBodyOverTheSizeLimitWith413()
     {
         var big = new string('a', 1024 * 1024);
-        using var response = await _client.PostAsync("/chat", Json($$"""{"messages":[{"role":"user","content":"{{big}}"}]}"""));
+        using var response = await Client.PostAsync("/chat", Json($$"""{"messages":[{"role":"user","content":"{{big}}"}]}"""));
 
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_too_large");
     }
@@ -146,7 +129,7 @@ public sealed class ChatTests
     [Test]
     public async Task ShouldRejectGetOnChatWith405()
     {
-        using var response = await _client.GetAsync("/chat");
+        using var response = await Client.GetAsync("/chat");
 
         await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed);
         Assert.That(response.Content.Headers.Allow, Does.Contain("POST"));

@@ -3,29 +3,12 @@ using Wrapper.FunctionalTests.Infrastructure;
 
 namespace Wrapper.FunctionalTests;
 
-public sealed class CompletionTests
+public sealed class CompletionTests : EmbeddedApiTests
 {
-    private EmbeddedApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new EmbeddedApiFactory();
-        _client = _factory.CreateClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Test]
     public async Task ShouldAnswerQueryWithContentModelFinishReasonAndUsage()
     {
-        using var response = await _client.GetAsync("/completion?query=What%20is%20the%20capital%20of%20France%3F");
+        using var response = await Client.GetAsync("/completion?query=What%20is%20the%20capital%20of%20France%3F");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         Assert.That(response.ContentType()?.MediaType, Is.EqualTo("application/json"));
@@ -47,7 +30,7 @@ public sealed class CompletionTests
     [TestCase("/completion?query=")]
     public async Task ShouldAskHowAreYouWhenNoQueryIsGiven(string url)
     {
-        using var response = await _client.GetAsync(url);
+        using var response = await Client.GetAsync(url);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         var body = await response.ReadJsonAsync();
@@ -58,7 +41,7 @@ public sealed class CompletionTests
     [Test]
     public async Task ShouldRejectBlankQuery()
     {
-        using var response = await _client.GetAsync("/completion?query=%20%20");
+        using var response = await Client.GetAsync("/completion?query=%20%20");
 
         await response.AssertValidationProblemAsync("query");
     }
@@ -66,7 +49,7 @@ public sealed class CompletionTests
     [Test]
     public async Task ShouldRejectQueryWithControlCharacters()
     {
-        using var response = await _client.GetAsync("/completion?query=hello%00world");
+        using var response = await Client.GetAsync("/completion?query=hello%00world");
 
         await response.AssertValidationProblemAsync("query");
     }
@@ -74,7 +57,7 @@ public sealed class CompletionTests
     [Test]
     public async Task ShouldRejectQueryLongerThanTheLimit()
     {
-        using var response = await _client.GetAsync("/completion?query=" + new string('a', 32_001));
+        using var response = await Client.GetAsync("/completion?query=" + new string('a', 32_001));
 
         var problem = await response.AssertValidationProblemAsync("query");
         Assert.That(problem.GetProperty("errors").GetProperty("query")[0].GetString(), Does.Contain("32000"));

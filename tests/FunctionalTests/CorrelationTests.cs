@@ -3,26 +3,9 @@ using Wrapper.FunctionalTests.Infrastructure;
 
 namespace Wrapper.FunctionalTests;
 
-public sealed class CorrelationTests
+public sealed class CorrelationTests : EmbeddedApiTests
 {
     private const string Header = "X-APIM-Correlation-Id";
-
-    private EmbeddedApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new EmbeddedApiFactory();
-        _client = _factory.CreateClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
 
     [TestCase("/health")]
     [TestCase("/completion?query=hi")]
@@ -32,7 +15,7 @@ public sealed class CorrelationTests
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Add(Header, "apim-7f3e2c1a-req:42");
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(response.Headers.GetValues(Header).Single(), Is.EqualTo("apim-7f3e2c1a-req:42"));
     }
@@ -40,8 +23,8 @@ public sealed class CorrelationTests
     [Test]
     public async Task ShouldMakeOneWhenNoneIsSent()
     {
-        using var first = await _client.GetAsync("/health");
-        using var second = await _client.GetAsync("/health");
+        using var first = await Client.GetAsync("/health");
+        using var second = await Client.GetAsync("/health");
 
         var firstId = first.Headers.GetValues(Header).Single();
         Assert.Multiple(() =>
@@ -59,7 +42,7 @@ public sealed class CorrelationTests
         using var request = new HttpRequestMessage(HttpMethod.Get, "/health");
         request.Headers.TryAddWithoutValidation(Header, unsafeId);
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         var id = response.Headers.GetValues(Header).Single();
         Assert.That(Guid.TryParse(id, out _), Is.True, id);
@@ -71,7 +54,7 @@ public sealed class CorrelationTests
         using var request = new HttpRequestMessage(HttpMethod.Get, "/health");
         request.Headers.Add(Header, new string('a', 129));
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(Guid.TryParse(response.Headers.GetValues(Header).Single(), out _), Is.True);
     }
@@ -82,7 +65,7 @@ public sealed class CorrelationTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = HttpAssertions.Json("{}") };
         request.Headers.Add(Header, "trace-me-123");
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         var problem = await response.AssertValidationProblemAsync("messages");
         Assert.That(problem.GetProperty("correlationId").GetString(), Is.EqualTo("trace-me-123"));

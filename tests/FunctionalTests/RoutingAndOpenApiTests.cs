@@ -4,29 +4,12 @@ using Wrapper.FunctionalTests.Infrastructure;
 
 namespace Wrapper.FunctionalTests;
 
-public sealed class RoutingAndOpenApiTests
+public sealed class RoutingAndOpenApiTests : EmbeddedApiTests
 {
-    private EmbeddedApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new EmbeddedApiFactory();
-        _client = _factory.CreateClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Test]
     public async Task ShouldAnswerUnknownRouteWith404ProblemDetails()
     {
-        using var response = await _client.GetAsync("/no-such-route");
+        using var response = await Client.GetAsync("/no-such-route");
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.NotFound);
         Assert.That(problem.GetProperty("instance").GetString(), Is.EqualTo("/no-such-route"));
@@ -35,7 +18,7 @@ public sealed class RoutingAndOpenApiTests
     [Test]
     public async Task ShouldAnswerWrongMethodWith405ProblemDetails()
     {
-        using var response = await _client.DeleteAsync("/completion");
+        using var response = await Client.DeleteAsync("/completion");
 
         await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed);
     }
@@ -43,7 +26,7 @@ public sealed class RoutingAndOpenApiTests
     [Test]
     public async Task ShouldServeSwaggerUi()
     {
-        using var response = await _client.GetAsync("/swagger/index.html");
+        using var response = await Client.GetAsync("/swagger/index.html");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
@@ -52,7 +35,7 @@ public sealed class RoutingAndOpenApiTests
     [Test]
     public async Task ShouldDescribeEveryEndpointResponseAndError()
     {
-        using var response = await _client.GetAsync("/swagger/v1/swagger.json");
+        using var response = await Client.GetAsync("/swagger/v1/swagger.json");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var document = await response.ReadJsonAsync();
 

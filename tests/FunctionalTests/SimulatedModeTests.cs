@@ -5,25 +5,8 @@ using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
 namespace Wrapper.FunctionalTests;
 
 /// <summary>The embedded default: every response says it is simulated, and the embedded simulator's key never leaks.</summary>
-public sealed class SimulatedModeTests
+public sealed class SimulatedModeTests : EmbeddedApiTests
 {
-    private EmbeddedApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public void StartApi()
-    {
-        _factory = new EmbeddedApiFactory();
-        _client = _factory.CreateClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [TestCase("GET", "/health")]
     [TestCase("GET", "/completion")]
     [TestCase("POST", "/chat")]
@@ -38,7 +21,7 @@ public sealed class SimulatedModeTests
             request.Content = Json("""{"messages":[{"role":"user","content":"hi"}]}""");
         }
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(response.Headers.TryGetValues("X-Wrapper-Simulated", out var values), Is.True, $"{method} {path} -> {response.StatusCode}");
         Assert.That(values!.Single(), Is.EqualTo("true"));
@@ -47,25 +30,25 @@ public sealed class SimulatedModeTests
     [Test]
     public async Task ShouldUseAPerProcessRandomKeyForTheEmbeddedSimulator()
     {
-        Assert.That(_factory.ApiKey, Has.Length.GreaterThanOrEqualTo(32));
+        Assert.That(Factory.ApiKey, Has.Length.GreaterThanOrEqualTo(32));
 
         await using var other = new EmbeddedApiFactory();
-        Assert.That(other.ApiKey, Is.Not.EqualTo(_factory.ApiKey));
+        Assert.That(other.ApiKey, Is.Not.EqualTo(Factory.ApiKey));
     }
 
     [Test]
     public async Task ShouldNotLeakTheEmbeddedKeyInErrors()
     {
-        using var invalid = await _client.PostAsync("/chat", Json("""{"messages":[{"role":"bot","content":""}]}"""));
-        using var filtered = await _client.GetAsync("/completion?query=trigger-content-filter");
-        using var notFound = await _client.GetAsync("/nope");
+        using var invalid = await Client.PostAsync("/chat", Json("""{"messages":[{"role":"bot","content":""}]}"""));
+        using var filtered = await Client.GetAsync("/completion?query=trigger-content-filter");
+        using var notFound = await Client.GetAsync("/nope");
 
         foreach (var response in new[] { invalid, filtered, notFound })
         {
             var body = await response.Content.ReadAsStringAsync();
             Assert.That((int)response.StatusCode, Is.GreaterThanOrEqualTo(400));
-            Assert.That(body, Does.Not.Contain(_factory.ApiKey));
-            Assert.That(response.Headers.ToString(), Does.Not.Contain(_factory.ApiKey));
+            Assert.That(body, Does.Not.Contain(Factory.ApiKey));
+            Assert.That(response.Headers.ToString(), Does.Not.Contain(Factory.ApiKey));
         }
 
         await filtered.AssertProblemAsync(HttpStatusCode.BadRequest, "content_filter");
