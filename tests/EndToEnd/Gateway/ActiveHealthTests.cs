@@ -34,7 +34,9 @@ public sealed class ActiveHealthTests
         {
             ["Gateway:ActiveHealth:Enabled"] = "true",
             ["Gateway:ActiveHealth:Interval"] = "00:00:00.100",
-            ["Gateway:ActiveHealth:Timeout"] = "00:00:02",
+            // The fake backends fail probes by status, never by hanging: a generous probe timeout keeps a busy
+            // machine from taking a healthy backend out of the pool.
+            ["Gateway:ActiveHealth:Timeout"] = "00:00:30",
         };
         if (path is not null)
         {
