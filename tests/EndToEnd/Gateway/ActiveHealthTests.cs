@@ -5,31 +5,10 @@ namespace Wrapper.EndToEndTests.Gateway;
 
 /// <summary>Active probes: a backend whose readiness probe fails leaves the pool, and rejoins when it passes.</summary>
 [TestFixture]
-public sealed class ActiveHealthTests
+public sealed class ActiveHealthTests : GatewayOverFakeBackends
 {
-    private readonly List<FakeBackend> _backends = [];
-    private InProcessGateway? _gateway;
-
-    [TearDown]
-    public async Task StopAsync()
+    private Task<InProcessGateway> StartAsync(string? path = null)
     {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        foreach (var backend in _backends)
-        {
-            await backend.DisposeAsync();
-        }
-
-        _backends.Clear();
-    }
-
-    private async Task<InProcessGateway> StartAsync(string? path = null)
-    {
-        _backends.Add(await FakeBackend.StartAsync("api-1"));
-        _backends.Add(await FakeBackend.StartAsync("api-2"));
         var settings = new Dictionary<string, string?>
         {
             ["Gateway:ActiveHealth:Enabled"] = "true",
@@ -43,8 +22,7 @@ public sealed class ActiveHealthTests
             settings["Gateway:ActiveHealth:Path"] = path;
         }
 
-        _gateway = await InProcessGateway.StartAsync(_backends, settings);
-        return _gateway;
+        return StartAsync(2, settings);
     }
 
     [Test]
@@ -54,7 +32,7 @@ public sealed class ActiveHealthTests
 
         await Eventually.UntilAsync(gateway.StatusAsync, s => s.Backends.All(b => b.ActiveHealth == "Healthy"),
             TimeSpan.FromSeconds(10), "both backends probed healthy");
-        Assert.That(_backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/ready" }));
+        Assert.That(Backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/ready" }));
     }
 
     [Test]
@@ -64,7 +42,7 @@ public sealed class ActiveHealthTests
 
         await Eventually.UntilAsync(gateway.StatusAsync, s => s.Backends.All(b => b.ActiveHealth == "Healthy"),
             TimeSpan.FromSeconds(10), "both backends probed healthy");
-        Assert.That(_backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/live" }));
+        Assert.That(Backends.SelectMany(b => b.ProbePaths).Distinct(), Is.EqualTo(new[] { "/health/live" }));
     }
 
     [Test]
@@ -74,7 +52,7 @@ public sealed class ActiveHealthTests
         await Eventually.UntilAsync(gateway.StatusAsync, s => s.Available == 2 && s.Backends.All(b => b.ActiveHealth == "Healthy"),
             TimeSpan.FromSeconds(10), "both backends probed healthy");
 
-        _backends[0].ReadyStatus = 503;
+        Backends[0].ReadyStatus = 503;
         await Eventually.UntilAsync(() => gateway.StatusOfAsync("api-1"), s => !s.Available && s.ActiveHealth == "Unhealthy",
             TimeSpan.FromSeconds(10), "api-1 leaves the pool");
 
@@ -86,9 +64,9 @@ public sealed class ActiveHealthTests
             Assert.That(response.ServedByOf(), Is.EqualTo("api-2"));
         }
 
-        Assert.That(_backends[0].CountRequests(), Is.Zero);
+        Assert.That(Backends[0].CountRequests(), Is.Zero);
 
-        _backends[0].ReadyStatus = 200;
+        Backends[0].ReadyStatus = 200;
         await Eventually.UntilAsync(() => gateway.StatusOfAsync("api-1"), s => s.Available && s.ActiveHealth == "Healthy",
             TimeSpan.FromSeconds(10), "api-1 rejoins");
         var servedBy = new HashSet<string>();

@@ -8,38 +8,8 @@ namespace Wrapper.EndToEndTests.Gateway;
 /// <summary>Passive health and failover: a failing backend leaves the pool at the first failure, the request
 /// that met the failure is answered by another backend, and the backend rejoins after its period.</summary>
 [TestFixture]
-public sealed class FailoverTests
+public sealed class FailoverTests : GatewayOverFakeBackends
 {
-    private readonly List<FakeBackend> _backends = [];
-    private InProcessGateway? _gateway;
-
-    [TearDown]
-    public async Task StopAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        foreach (var backend in _backends)
-        {
-            await backend.DisposeAsync();
-        }
-
-        _backends.Clear();
-    }
-
-    private async Task<InProcessGateway> StartAsync(int backends, IDictionary<string, string?>? settings = null)
-    {
-        for (var i = 1; i <= backends; i++)
-        {
-            _backends.Add(await FakeBackend.StartAsync($"api-{i}"));
-        }
-
-        _gateway = await InProcessGateway.StartAsync(_backends, settings);
-        return _gateway;
-    }
-
     private static async Task<string> PinAsync(HttpClient client)
     {
         using var response = await client.GetAsync("completion");
@@ -57,7 +27,7 @@ public sealed class FailoverTests
         var gateway = await StartAsync(3);
         using var client = gateway.CreateClient(new CookieContainer());
         var pinned = await PinAsync(client);
-        var failing = _backends.Single(b => b.Name == pinned);
+        var failing = Backends.Single(b => b.Name == pinned);
         failing.FailWith(status);
 
         using var response = await client.GetAsync("completion");
@@ -102,7 +72,7 @@ public sealed class FailoverTests
     public async Task ShouldFailOverWhenTheBackendDropsTheConnection()
     {
         var gateway = await StartAsync(2);
-        _backends[0].DropConnections();
+        Backends[0].DropConnections();
         using var client = gateway.CreateClient();
 
         for (var i = 0; i < 4; i++)
@@ -115,15 +85,15 @@ public sealed class FailoverTests
         var state = await gateway.StatusOfAsync("api-1");
         Assert.That(state.Available, Is.False);
         Assert.That(state.LastFailure, Does.StartWith("transport error"));
-        Assert.That(_backends[0].CountRequests(), Is.EqualTo(1));
+        Assert.That(Backends[0].CountRequests(), Is.EqualTo(1));
     }
 
     [Test]
     public async Task ShouldFailOverWhenTheBackendIsGone()
     {
         var gateway = await StartAsync(2);
-        await _backends[0].DisposeAsync();
-        _backends.RemoveAt(0);
+        await Backends[0].DisposeAsync();
+        Backends.RemoveAt(0);
         using var client = gateway.CreateClient();
 
         for (var i = 0; i < 4; i++)
@@ -142,7 +112,7 @@ public sealed class FailoverTests
         var gateway = await StartAsync(2);
         using var client = gateway.CreateClient(new CookieContainer());
         var pinned = await PinAsync(client);
-        _backends.Single(b => b.Name == pinned).FailWith(503);
+        Backends.Single(b => b.Name == pinned).FailWith(503);
         var json = """{"messages":[{"role":"user","content":"Hello, gateway"}]}""";
 
         using var content = chunked
@@ -151,7 +121,7 @@ public sealed class FailoverTests
         using var response = await client.PostAsync("chat", content);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var bodies = _backends.SelectMany(b => b.Requests).Where(r => r.Method == "POST").Select(r => r.Body).ToList();
+        var bodies = Backends.SelectMany(b => b.Requests).Where(r => r.Method == "POST").Select(r => r.Body).ToList();
         Assert.That(bodies, Has.Count.EqualTo(2), "tried on the pinned backend, then on the other");
         Assert.That(bodies.Select(b => System.Text.Json.JsonDocument.Parse(b).RootElement.GetRawText()),
             Is.All.EqualTo(System.Text.Json.JsonDocument.Parse(json).RootElement.GetRawText()));
@@ -163,7 +133,7 @@ public sealed class FailoverTests
         var gateway = await StartAsync(2, new Dictionary<string, string?> { ["Gateway:Failover:MaxReplayBodyBytes"] = "16" });
         using var client = gateway.CreateClient(new CookieContainer());
         var pinned = await PinAsync(client);
-        _backends.Single(b => b.Name == pinned).FailWith(503);
+        Backends.Single(b => b.Name == pinned).FailWith(503);
 
         using var response = await client.PostAsync("chat", new StringContent(new string('x', 100)));
 
@@ -177,7 +147,7 @@ public sealed class FailoverTests
     public async Task ShouldHonourRetryAfterInSecondsForTheTimeOutOfThePoolAndLetTheBackendRejoin()
     {
         var gateway = await StartAsync(2);
-        _backends[0].FailWith(429, retryAfter: "1");
+        Backends[0].FailWith(429, retryAfter: "1");
         using var client = gateway.CreateClient();
         using (var request = new HttpRequestMessage(HttpMethod.Get, "completion"))
         {
@@ -191,7 +161,7 @@ public sealed class FailoverTests
         Assert.That((state.UnhealthyUntil!.Value - state.LastFailureAt!.Value).TotalSeconds, Is.EqualTo(1).Within(0.2),
             "Retry-After: 1 wins over the configured minute");
 
-        _backends[0].Recover();
+        Backends[0].Recover();
         await Eventually.UntilAsync(() => gateway.StatusOfAsync("api-1"), s => s.Available, TimeSpan.FromSeconds(10), "api-1 rejoins");
 
         var servedBy = new HashSet<string>();
@@ -208,8 +178,8 @@ public sealed class FailoverTests
     public async Task ShouldHonourRetryAfterAsADateAndCapIt()
     {
         var gateway = await StartAsync(3, new Dictionary<string, string?> { ["Gateway:PassiveHealth:MaxReactivationPeriod"] = "00:00:20" });
-        _backends[0].FailWith(503, DateTimeOffset.UtcNow.AddSeconds(10).ToString("R"));
-        _backends[1].FailWith(503, "3600");
+        Backends[0].FailWith(503, DateTimeOffset.UtcNow.AddSeconds(10).ToString("R"));
+        Backends[1].FailWith(503, "3600");
         using var client = gateway.CreateClient();
         foreach (var pinned in new[] { "api-1", "api-2" })
         {
@@ -229,8 +199,8 @@ public sealed class FailoverTests
     public async Task ShouldPassTheLastBackendsFailureThroughThenAnswer503WithRetryAfterWhenNoBackendIsHealthy()
     {
         var gateway = await StartAsync(2, new Dictionary<string, string?> { ["Gateway:PassiveHealth:ReactivationPeriod"] = "00:00:30" });
-        _backends[0].FailWith(503);
-        _backends[1].FailWith(503);
+        Backends[0].FailWith(503);
+        Backends[1].FailWith(503);
         using var client = gateway.CreateClient();
 
         using (var first = await client.GetAsync("completion"))
@@ -251,14 +221,14 @@ public sealed class FailoverTests
         var retryAfter = int.Parse(second.Header("Retry-After")!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(retryAfter, Is.InRange(25, 30), "the earliest reactivation");
         Assert.That(second.ServedByOf(), Is.Null);
-        Assert.That(_backends.Sum(b => b.CountRequests()), Is.EqualTo(2));
+        Assert.That(Backends.Sum(b => b.CountRequests()), Is.EqualTo(2));
     }
 
     [Test]
     public async Task ShouldAnswer502ProblemWhenTheLastBackendCannotBeReached()
     {
         var gateway = await StartAsync(1);
-        _backends[0].DropConnections();
+        Backends[0].DropConnections();
         using var client = gateway.CreateClient();
 
         using var response = await client.GetAsync("completion");
@@ -273,7 +243,7 @@ public sealed class FailoverTests
     public async Task ShouldPassA401ThroughWithoutRetryButTakeTheBackendOutOfThePool()
     {
         var gateway = await StartAsync(2);
-        _backends[0].FailWith(401);
+        Backends[0].FailWith(401);
         using var client = gateway.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "completion");
         request.Headers.Add("Cookie", "APIM-Backend-Instance=api-1");
@@ -281,7 +251,7 @@ public sealed class FailoverTests
         using var response = await client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(_backends[1].CountRequests(), Is.Zero);
+        Assert.That(Backends[1].CountRequests(), Is.Zero);
         Assert.That((await gateway.StatusOfAsync("api-1")).Available, Is.False);
         using var next = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "completion") { Headers = { { "Cookie", "APIM-Backend-Instance=api-1" } } });
         Assert.That(next.ServedByOf(), Is.EqualTo("api-2"));
@@ -291,7 +261,7 @@ public sealed class FailoverTests
     public async Task ShouldNotEjectABackendThatChallengesTheClientForItsKey()
     {
         var gateway = await StartAsync(2);
-        _backends[0].FailWith(401, challenge: "Bearer");
+        Backends[0].FailWith(401, challenge: "Bearer");
         using var client = gateway.CreateClient();
 
         for (var i = 0; i < 3; i++)
@@ -306,14 +276,14 @@ public sealed class FailoverTests
         var state = await gateway.StatusOfAsync("api-1");
         Assert.That(state.Available, Is.True, "a caller without a key must not be able to empty the pool");
         Assert.That(state.Failures, Is.Zero);
-        Assert.That(_backends[1].CountRequests(), Is.Zero);
+        Assert.That(Backends[1].CountRequests(), Is.Zero);
     }
 
     [Test]
     public async Task ShouldNeitherRetryNorEjectOnAClientError()
     {
         var gateway = await StartAsync(2);
-        _backends[0].FailWith(400);
+        Backends[0].FailWith(400);
         using var client = gateway.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "completion");
         request.Headers.Add("Cookie", "APIM-Backend-Instance=api-1");
@@ -321,7 +291,7 @@ public sealed class FailoverTests
         using var response = await client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(_backends[1].CountRequests(), Is.Zero);
+        Assert.That(Backends[1].CountRequests(), Is.Zero);
         var state = await gateway.StatusOfAsync("api-1");
         Assert.That(state.Available, Is.True);
         Assert.That(state.Failures, Is.Zero);
@@ -331,7 +301,7 @@ public sealed class FailoverTests
     public async Task ShouldLoseNoConcurrentRequestWhileOneBackendFails()
     {
         var gateway = await StartAsync(3);
-        _backends[1].DropConnections();
+        Backends[1].DropConnections();
         using var client = gateway.CreateClient();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
@@ -348,7 +318,7 @@ public sealed class FailoverTests
     public async Task ShouldRetryOnlyUpToMaxAttempts()
     {
         var gateway = await StartAsync(3, new Dictionary<string, string?> { ["Gateway:Failover:MaxAttempts"] = "2" });
-        foreach (var backend in _backends)
+        foreach (var backend in Backends)
         {
             backend.FailWith(503);
         }
@@ -356,7 +326,7 @@ public sealed class FailoverTests
         using var client = gateway.CreateClient();
         using var response = await client.GetAsync("completion");
 
-        Assert.That(_backends.Sum(b => b.CountRequests()), Is.EqualTo(2), "two tries, not three");
+        Assert.That(Backends.Sum(b => b.CountRequests()), Is.EqualTo(2), "two tries, not three");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That((await response.JsonAsync()).GetProperty("error").GetString(), Is.EqualTo("fake failure"), "the second backend's own answer");
     }
