@@ -53,6 +53,7 @@ public sealed class FailoverTests() : SimulatorPoolFixture(3)
         Pool[0].Faults.Add(new FaultSpec { Drop = true, Target = "openai" });
 
         var completion = await adapter.Chat.CompleteAsync(Question, CancellationToken.None);
+        await SimulatorRecords.WaitUntilAsync(() => Pool.Requests(0, RequestCounters.Dropped) > 0);
 
         Assert.Multiple(() =>
         {
@@ -210,7 +211,7 @@ public sealed class FailoverTests() : SimulatorPoolFixture(3)
             Assert.That(Pool.Requests(1, "200"), Is.EqualTo(1));
         });
         // The abandoned try reaches the slow upstream as a dropped request.
-        await Eventually(() => Pool.Requests(0, RequestCounters.Dropped) == 1);
+        await SimulatorRecords.WaitUntilAsync(() => Pool.Requests(0, RequestCounters.Dropped) == 1);
     }
 
     [Test]
@@ -241,26 +242,11 @@ public sealed class FailoverTests() : SimulatorPoolFixture(3)
         Assert.That(async () => await adapter.Chat.CompleteAsync(Question, caller.Token), Throws.InstanceOf<OperationCanceledException>());
 
         // The simulator records the request as dropped when its connection is aborted, long before the 30 s latency.
-        await Eventually(() => Pool.Requests(0, RequestCounters.Dropped) == 1);
+        await SimulatorRecords.WaitUntilAsync(() => Pool.Requests(0, RequestCounters.Dropped) == 1);
         Assert.Multiple(() =>
         {
             Assert.That(Pool.Requests(1) + Pool.Requests(2), Is.Zero, "a cancelled request does not fail over");
             Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed), "the caller's cancellation is not the upstream's failure");
         });
-    }
-
-    /// <summary>Waits (at most 10 s) for something the simulator records once its side of a request has ended.</summary>
-    internal static async Task Eventually(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                Assert.Fail("The simulator did not record the expected request outcome within 10 s.");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

@@ -219,7 +219,7 @@ public sealed class StreamingTests() : SimulatorPoolFixture(2)
         }, Throws.InstanceOf<OperationCanceledException>());
 
         // The simulator records a streamed request when its handler returns: right away once the client is gone.
-        await FailoverTests.Eventually(() => Pool.Requests(0) == 1);
+        await SimulatorRecords.WaitUntilAsync(() => Pool.Requests(0) == 1);
         Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
     }
 

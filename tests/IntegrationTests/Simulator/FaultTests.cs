@@ -74,6 +74,7 @@ public sealed class FaultTests : SimulatorFixture
         Assert.ThrowsAsync<HttpRequestException>(() => PostChatAsync(Client, Body("x")));
 
         using var next = await PostChatAsync(Client, Body("x"));
+        await SimulatorRecords.WaitUntilAsync(() => Server.Counters.Count("POST /openai/deployments/{deployment}/chat/completions", RequestCounters.Dropped) > 0);
         Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(Server.Counters.Count("POST /openai/deployments/{deployment}/chat/completions", RequestCounters.Dropped), Is.GreaterThanOrEqualTo(1));
     }

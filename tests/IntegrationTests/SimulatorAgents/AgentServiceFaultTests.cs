@@ -66,6 +66,7 @@ public sealed class AgentServiceFaultTests : AgentSimulatorFixture
 
         Assert.ThrowsAsync<HttpRequestException>(() => fresh.GetAsync("assistants/asst_bing"));
         var after = await Client.GetAsync("assistants/asst_bing");
+        await SimulatorRecords.WaitUntilAsync(() => Server.Counters.Count("GET /api/projects/{project}/assistants/{assistantId}", RequestCounters.Dropped) > 0);
 
         Assert.Multiple(() =>
         {
