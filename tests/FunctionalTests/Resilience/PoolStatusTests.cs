@@ -92,6 +92,7 @@ public sealed class PoolStatusTests
         factory.Simulators[0].Faults.Add(new FaultSpec { Drop = true, Target = "openai" });
 
         using var response = await Chat(client);
+        await SimulatorRecords.WaitUntilAsync(() => factory.Requests(0, RequestCounters.Dropped) > 0);
 
         Assert.Multiple(() =>
         {

@@ -184,11 +184,7 @@ public sealed class ChatStreamingTests
         }
 
         // The client is gone: the simulator's streaming handler ends (and is counted) long before its 30 s.
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (_factory.Requests(0) == 0 && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
+        await SimulatorRecords.WaitUntilAsync(() => _factory.Requests(0) > 0);
 
         Assert.That(_factory.Requests(0), Is.EqualTo(1), "the upstream call was cancelled with the client's request");
     }
