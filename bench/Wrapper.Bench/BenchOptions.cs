@@ -19,7 +19,7 @@ public sealed record BenchOptions
           --connections N      wrk connections for the throughput run                           (default: 64)
           --threads N          wrk threads                                                      (default: 2)
           --duration S         measured seconds at N connections                                (default: 15)
-          --warmup S           seconds of load before each measured run (JIT tiering, pools)     (default: 5)
+          --warmup S           seconds of load before each measured run (JIT tiering, pools)     (default: 30)
           --latency-duration S seconds at 1 connection for the unloaded latency (0 = skip)     (default: 5)
           --label TEXT         name of this run in the report, e.g. before / after              (default: run)
           --out FILE           markdown report                                (default: bench/results/latest.md)
@@ -38,7 +38,7 @@ public sealed record BenchOptions
 
     public int DurationSeconds { get; init; } = 15;
 
-    public int WarmupSeconds { get; init; } = 5;
+    public int WarmupSeconds { get; init; } = 30;
 
     public int LatencyDurationSeconds { get; init; } = 5;
 

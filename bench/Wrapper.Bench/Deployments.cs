@@ -75,7 +75,7 @@ public sealed class Deployments
             ["Simulator__TokensPerMinute"] = "0",
             ["Simulator__RequestsPerMinute"] = "0",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        });
+        }, Path.GetDirectoryName(_repository.SimulatorDll)!);
         await process.WaitForPortAsync(port, StartTimeout);
         return (process, $"http://127.0.0.1:{port}/");
     }
@@ -91,7 +91,7 @@ public sealed class Deployments
         var process = Start("yarp", "dotnet", [self, "yarp", "--listen", $"http://127.0.0.1:{port}", "--target", simulatorUrl], new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        });
+        }, Path.GetDirectoryName(self)!);
         await process.WaitForPortAsync(port, StartTimeout);
         return new Deployment(TargetNames.Yarp, "(2)", "plain YARP pass-through", $"http://127.0.0.1:{port}/", process, isDotNet: true,
             stream => Conversation.Azure(SimulatorKey, stream), [process]);
@@ -123,7 +123,7 @@ public sealed class Deployments
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Gateway__Backends__0__Name"] = "api-1",
                 ["Gateway__Backends__0__Address"] = serviceUrl,
-            });
+            }, Path.GetDirectoryName(_repository.GatewayDll)!);
             await gateway.WaitForPortAsync(port, StartTimeout);
         }
         catch
@@ -142,7 +142,7 @@ public sealed class Deployments
         var port = ChildProcess.FreePort();
         var loopbackOnly = Path.Combine(_repository.NodeDirectory, "loopback.mjs");
         var process = Start("portkey", "node", ["--import", loopbackOnly, _repository.PortkeyScript, $"--port={port}", "--headless"],
-            new Dictionary<string, string> { ["NODE_ENV"] = "production" });
+            new Dictionary<string, string> { ["NODE_ENV"] = "production" }, _repository.NodeDirectory);
         await process.WaitForPortAsync(port, StartTimeout);
         return new Deployment(TargetNames.Portkey, "(4)", "Portkey AI gateway 1.15.2 (node)", $"http://127.0.0.1:{port}/", process, isDotNet: false,
             stream => Conversation.Portkey(simulatorUrl, SimulatorKey, stream), [process]);
@@ -170,11 +170,13 @@ public sealed class Deployments
             environment[key] = value;
         }
 
-        var process = Start(name, "dotnet", [_repository.ApiDll], environment);
+        var process = Start(name, "dotnet", [_repository.ApiDll], environment, Path.GetDirectoryName(_repository.ApiDll)!);
         await process.WaitForPortAsync(port, StartTimeout);
         return (process, $"http://127.0.0.1:{port}/");
     }
 
-    private ChildProcess Start(string name, string file, IEnumerable<string> arguments, Dictionary<string, string> environment) =>
-        ChildProcess.Start(name, file, arguments, environment, _logDirectory, Path.Combine(_logDirectory, $"{name}.log"));
+    /// <summary>Starts a process in <paramref name="workingDirectory"/> — a .NET target in its own output folder, as in its
+    /// container (content root with its appsettings.json, and no bench log being written where its file watchers look).</summary>
+    private ChildProcess Start(string name, string file, IEnumerable<string> arguments, Dictionary<string, string> environment, string workingDirectory) =>
+        ChildProcess.Start(name, file, arguments, environment, workingDirectory, Path.Combine(_logDirectory, $"{name}.log"));
 }
