@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,6 +26,9 @@ public sealed class ChatEventStream : IActionResult
     public const string ContentType = "text/event-stream";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Most events written before a flush when updates arrive faster than they are sent.</summary>
+    private const int MaxEventsPerFlush = 16;
 
     private readonly IAsyncEnumerable<ChatStreamUpdate> _updates;
 
@@ -51,13 +57,31 @@ public sealed class ChatEventStream : IActionResult
         // Proxies such as nginx would otherwise hold the events back.
         response.Headers["X-Accel-Buffering"] = "no";
 
+        using var events = new EventWriter(response.BodyWriter);
         try
         {
+            // Each event is flushed before waiting for the next update; updates that are already there (a burst
+            // from the upstream) go out together in one flush, at most MaxEventsPerFlush of them.
+            var unflushed = 0;
+            bool more;
             do
             {
-                await WriteAsync(response, updates.Current, aborted);
+                events.Write(updates.Current);
+                var next = updates.MoveNextAsync();
+                if (!next.IsCompleted || ++unflushed >= MaxEventsPerFlush)
+                {
+                    await FlushBeforeAsync(response, next, aborted);
+                    unflushed = 0;
+                }
+
+                more = await next;
             }
-            while (await updates.MoveNextAsync());
+            while (more);
+
+            if (unflushed > 0)
+            {
+                await response.BodyWriter.FlushAsync(aborted);
+            }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -67,13 +91,13 @@ public sealed class ChatEventStream : IActionResult
         catch (UpstreamException ex)
         {
             var mapping = UpstreamProblem.For(ex.Failure);
-            await WriteErrorAsync(response, new StreamError(ProblemTypes.ForStatus(mapping.Status), mapping.Status, mapping.Title, ex.Message,
+            await WriteErrorAsync(response, events, new StreamError(ProblemTypes.ForStatus(mapping.Status), mapping.Status, mapping.Title, ex.Message,
                 mapping.Code, ex.Failure is UpstreamFailure.Throttled or UpstreamFailure.Unavailable ? RetryAfterSeconds(ex.RetryAfter) : null), aborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "Chat stream failed after it had started");
-            await WriteErrorAsync(response, new StreamError(ProblemTypes.InternalServerError, StatusCodes.Status500InternalServerError,
+            await WriteErrorAsync(response, events, new StreamError(ProblemTypes.InternalServerError, StatusCodes.Status500InternalServerError,
                 "An unexpected error occurred", "The answer broke off. Quote the correlation id when reporting it.", ProblemCodes.InternalError, null),
                 aborted);
         }
@@ -82,23 +106,35 @@ public sealed class ChatEventStream : IActionResult
     private static int? RetryAfterSeconds(TimeSpan? retryAfter) =>
         UpstreamProblem.RetryAfterSeconds(retryAfter) is { } seconds ? int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture) : null;
 
-    private static Task WriteAsync(HttpResponse response, ChatStreamUpdate update, CancellationToken cancellationToken) => update switch
-    {
-        ChatStreamDelta delta => WriteEventAsync(response, "delta", new StreamDelta(delta.Content), cancellationToken),
-        ChatStreamCompleted done => WriteEventAsync(response, "done", new StreamDone(done.Model, done.FinishReason, new UsageResponse
-        {
-            PromptTokens = done.Usage.PromptTokens,
-            CompletionTokens = done.Usage.CompletionTokens,
-            TotalTokens = done.Usage.TotalTokens,
-        }), cancellationToken),
-        _ => throw new InvalidOperationException($"Unknown stream update {update.GetType().Name}."),
-    };
-
-    private static async Task WriteErrorAsync(HttpResponse response, StreamError error, CancellationToken cancellationToken)
+    /// <summary>Flushes while the next update is on its way; if the flush fails (the client left), waits for that
+    /// update to settle first, so that the enumerator is never disposed while it is still moving.</summary>
+    private static async Task FlushBeforeAsync(HttpResponse response, ValueTask<bool> next, CancellationToken cancellationToken)
     {
         try
         {
-            await WriteEventAsync(response, "error", error, cancellationToken);
+            await response.BodyWriter.FlushAsync(cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                await next;
+            }
+            catch (Exception)
+            {
+                // Whatever that update did, the flush's failure is the one to report.
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpResponse response, EventWriter events, StreamError error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            events.Write("error", error);
+            await response.BodyWriter.FlushAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
@@ -106,15 +142,59 @@ public sealed class ChatEventStream : IActionResult
         }
     }
 
-    private static async Task WriteEventAsync<T>(HttpResponse response, string name, T data, CancellationToken cancellationToken)
+    /// <summary>Writes events straight into the response's pipe, the JSON by a <see cref="Utf8JsonWriter"/> with the
+    /// serializer's encoder (the same bytes as <see cref="JsonSerializer"/> gives), without a string per event. JSON never
+    /// contains a raw line break, so one data line always carries the whole payload.</summary>
+    private sealed class EventWriter : IDisposable
     {
-        // JSON never contains a raw line break, so one data line always carries the whole payload.
-        var payload = $"event: {name}\ndata: {JsonSerializer.Serialize(data, Json)}\n\n";
-        await response.WriteAsync(payload, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
-    }
+        private static readonly JsonEncodedText ContentName = JsonEncodedText.Encode("content");
 
-    private sealed record StreamDelta([property: JsonPropertyName("content")] string Content);
+        private readonly PipeWriter _pipe;
+        private readonly Utf8JsonWriter _json;
+
+        public EventWriter(PipeWriter pipe)
+        {
+            _pipe = pipe;
+            _json = new Utf8JsonWriter(pipe, new JsonWriterOptions { Encoder = Json.Encoder });
+        }
+
+        public void Write(ChatStreamUpdate update)
+        {
+            switch (update)
+            {
+                case ChatStreamDelta delta:
+                    _pipe.Write("event: delta\ndata: "u8);
+                    _json.Reset();
+                    _json.WriteStartObject();
+                    _json.WriteString(ContentName, delta.Content);
+                    _json.WriteEndObject();
+                    _json.Flush();
+                    _pipe.Write("\n\n"u8);
+                    break;
+                case ChatStreamCompleted done:
+                    Write("done", new StreamDone(done.Model, done.FinishReason, new UsageResponse
+                    {
+                        PromptTokens = done.Usage.PromptTokens,
+                        CompletionTokens = done.Usage.CompletionTokens,
+                        TotalTokens = done.Usage.TotalTokens,
+                    }));
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown stream update {update.GetType().Name}.");
+            }
+        }
+
+        public void Write<T>(string name, T data)
+        {
+            _pipe.Write(Encoding.UTF8.GetBytes($"event: {name}\ndata: "));
+            _json.Reset();
+            JsonSerializer.Serialize(_json, data, Json);
+            _json.Flush();
+            _pipe.Write("\n\n"u8);
+        }
+
+        public void Dispose() => _json.Dispose();
+    }
 
     private sealed record StreamDone(
         [property: JsonPropertyName("model")] string Model,

@@ -275,9 +275,14 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
                 Usage = usage;
             }
 
-            return update.ContentUpdate.Count == 0
-                ? null
-                : string.Concat(update.ContentUpdate.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
+            var parts = update.ContentUpdate;
+            return parts.Count switch
+            {
+                0 => null,
+                // The usual chunk: one piece of text, taken as it is (no enumerator, no new string).
+                1 => parts[0].Kind == ChatMessageContentPartKind.Text ? parts[0].Text ?? string.Empty : string.Empty,
+                _ => string.Concat(parts.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text)),
+            };
         }
 
         public ChatStreamCompleted Completed(string deployment) => new(
