@@ -14,7 +14,9 @@ namespace Wrapper.Infrastructure.Agents;
 /// </summary>
 /// <remarks>
 /// <para>The whole exchange is bounded by <see cref="AgentServiceOptions.RunDeadline"/>. When it passes, or the caller
-/// goes away, a run still going is cancelled (best effort, within <see cref="AgentServiceOptions.CleanupTimeout"/>).</para>
+/// goes away, a run still going is cancelled (best effort, within <see cref="AgentServiceOptions.CleanupTimeout"/>). A
+/// thread being created then is still awaited (up to <see cref="AgentServiceOptions.CleanupTimeout"/> more), so that it
+/// is deleted too.</para>
 /// <para>How a run that did not complete is reported (see <see cref="FailureOf"/>): <c>failed</c> with
 /// <c>rate_limit_exceeded</c> → Throttled (429, with the wait the message names); <c>failed</c> with
 /// <c>server_error</c> → Unavailable (503); other <c>failed</c> and <c>incomplete</c> → BadResponse (502);
@@ -65,8 +67,9 @@ public sealed class AgentThreadRunner
         {
             if (threadId is null)
             {
-                threadId = await client.CreateThreadAsync(token).ConfigureAwait(false);
+                threadId = await CreateThreadAsync(client, token).ConfigureAwait(false);
                 createdThread = true;
+                token.ThrowIfCancellationRequested();
             }
 
             try
@@ -123,6 +126,31 @@ public sealed class AgentThreadRunner
             {
                 await DeleteQuietlyAsync(client, threadId).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /threads</c>, not cut short by the deadline or the caller (<paramref name="token"/>): once the request is
+    /// sent the service may create the thread, and only its answer names the thread to delete afterwards. When
+    /// <paramref name="token"/> fires meanwhile, the call gets <see cref="AgentServiceOptions.CleanupTimeout"/> more to
+    /// answer; the caller observes <paramref name="token"/> right after it.
+    /// </summary>
+    private async Task<string> CreateThreadAsync(AgentServiceClient client, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        using var bound = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        var grace = _options.CleanupTimeout;
+        // Disposed before bound (and waits for a running callback), so the callback never meets a disposed source.
+        await using var graceOnCancel = token.Register(() => bound.CancelAfter(grace)).ConfigureAwait(false);
+        try
+        {
+            return await client.CreateThreadAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            _logger.LogWarning("Creating an agent thread did not answer within {CleanupSeconds} s after the deadline passed or the caller left; " +
+                "a thread it created cannot be deleted", grace.TotalSeconds);
+            throw new OperationCanceledException(token);
         }
     }
 

@@ -181,6 +181,43 @@ public sealed class AgentFailureTests : AgentSimulatorHost
     }
 
     [Test]
+    public async Task TheDeadlinePassingWhileTheThreadIsBeingCreated_TimesOut_AndTheThreadIsStillDeleted()
+    {
+        // The create-thread request is held 300 ms by the simulator; the deadline (fake clock) passes meanwhile. The
+        // request must not be abandoned (the service may create the thread anyway, and only its answer names it).
+        var time = new FakeTimeProvider();
+        Server.Faults.Add(new FaultSpec { LatencyMs = 300, Target = FaultInjector.AgentsTarget });
+        var asking = Ask(Gateway(o => o.RunDeadlineSeconds = 0.3, time), "Hi");
+        await SimulatorRecords.WaitUntilAsync(() => Server.Faults.Pending.Count == 0); // the request is in flight
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => asking);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Timeout));
+            Assert.That(Store.GetCounters().RunsCreated, Is.Zero, "nothing is started after the deadline");
+        }
+
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
+    public async Task TheCallerLeavingWhileTheThreadIsBeingCreated_IsACancellation_AndTheThreadIsStillDeleted()
+    {
+        using var caller = new CancellationTokenSource();
+        Server.Faults.Add(new FaultSpec { LatencyMs = 300, Target = FaultInjector.AgentsTarget });
+        var asking = Ask(Gateway(), "Hi", caller.Token);
+        await SimulatorRecords.WaitUntilAsync(() => Server.Faults.Pending.Count == 0); // the request is in flight
+        await caller.CancelAsync();
+
+        Assert.That(async () => await asking, Throws.InstanceOf<OperationCanceledException>());
+
+        Assert.That(Store.GetCounters().RunsCreated, Is.Zero, "nothing is started after the caller left");
+        AssertEveryThreadDeleted();
+    }
+
+    [Test]
     public void AKeptThread_OfAFailedQuestion_IsStillDeleted_SinceTheCallerNeverLearntItsId()
     {
         var gateway = Gateway();

@@ -9,6 +9,9 @@ namespace Wrapper.IntegrationTests.Resilience;
 /// <summary>The token-free health probe over an <c>AzureOpenAI:Upstreams</c> pool (no OPENAI_ENDPOINT): each upstream
 /// whose circuit is not open is asked for its deployment through its own client, one answer is enough, and when none
 /// answers the most preferred upstream's failure is reported.</summary>
+/// <remarks>Each test has its own simulators: a probe that returns on the first answer abandons the others, and the
+/// simulator records an abandoned request when its side ends, which can be after the next test has begun (and whether
+/// it was sent at all is not known), so shared simulators would let one test's probes be counted in the next.</remarks>
 [TestFixture]
 public sealed class PoolHealthProbeTests
 {
@@ -16,14 +19,15 @@ public sealed class PoolHealthProbeTests
 
     private SimulatorPool _pool = null!;
 
-    [OneTimeSetUp]
-    public async Task StartSimulators() => _pool = await SimulatorPool.StartAsync(2);
-
-    [OneTimeTearDown]
-    public async Task StopSimulators() => await _pool.DisposeAsync();
-
     [SetUp]
-    public void ResetSimulators() => _pool.Reset();
+    public async Task StartSimulators()
+    {
+        _pool = await SimulatorPool.StartAsync(2);
+        _pool.Reset(); // forget the warm-up request
+    }
+
+    [TearDown]
+    public async Task StopSimulators() => await _pool.DisposeAsync();
 
     private long Probes(int index, string? outcome = null) => _pool[index].Counters.Count(DeploymentRoute, outcome);
 
