@@ -12,13 +12,48 @@ public sealed class ChildProcess : IAsyncDisposable
     private static readonly string[] ScrubbedPrefixes =
         ["OPENAI_", "AZURE_", "ASPNETCORE_", "Simulator__", "Gateway__", "Serilog__", "Auth__", "RateLimiting__", "API_KEYS", "INSTANCE_ID", "OTEL_"];
 
+    private static readonly List<Process> Running = [];
+
     private readonly Process _process;
+
+    static ChildProcess()
+    {
+        // A bench stopped early (Ctrl+C, SIGTERM) ends what it started, by process id.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        Console.CancelKeyPress += (_, _) => KillAll();
+    }
 
     private ChildProcess(string name, Process process, string logPath)
     {
         Name = name;
         _process = process;
         LogPath = logPath;
+        lock (Running)
+        {
+            Running.Add(process);
+        }
+    }
+
+    private static void KillAll()
+    {
+        lock (Running)
+        {
+            foreach (var process in Running)
+            {
+                try
+                {
+                    if (!process.HasExited)
+                    {
+                        process.Kill(entireProcessTree: true);
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+
+            Running.Clear();
+        }
     }
 
     public string Name { get; }
@@ -158,6 +193,11 @@ public sealed class ChildProcess : IAsyncDisposable
             catch (OperationCanceledException)
             {
             }
+        }
+
+        lock (Running)
+        {
+            Running.Remove(_process);
         }
 
         _process.Dispose();
