@@ -20,7 +20,7 @@ public sealed class HealthController : ControllerBase
     public HealthController(IMediator mediator) => _mediator = mediator;
 
     /// <summary>Check that Azure OpenAI answers with our credentials.</summary>
-    /// <remarks>Makes one small call to the configured deployment. Errors use the original shape <c>{"status":"error","error","message","details"}</c>, not ProblemDetails.</remarks>
+    /// <remarks>Spends no tokens: reads the deployment's details (one request per upstream whose circuit is closed), and the result is cached for <c>Health:CacheSeconds</c> (default 5 s) and shared by concurrent callers. Errors use the original shape <c>{"status":"error","error","message","details"}</c>, not ProblemDetails.</remarks>
     /// <param name="cancellationToken">Aborted when the caller disconnects.</param>
     /// <response code="200">Azure OpenAI answered (<c>connected</c>), or the simulator did (<c>simulated</c>).</response>
     /// <response code="401">Azure OpenAI refused the configured key or identity (<c>authentication_failed</c>).</response>
