@@ -60,16 +60,19 @@ public sealed class ChatEventStream : IActionResult
         using var events = new EventWriter(response.BodyWriter);
         try
         {
-            // Each event is flushed before waiting for the next update; updates that are already there (a burst
-            // from the upstream) go out together in one flush, at most MaxEventsPerFlush of them.
+            // The first event goes out at once (time to first token); after it, each event is flushed before waiting
+            // for the next update, and updates that are already there (a burst from the upstream) go out together in
+            // one flush, at most MaxEventsPerFlush of them.
             var unflushed = 0;
+            var first = true;
             bool more;
             do
             {
                 events.Write(updates.Current);
                 var next = updates.MoveNextAsync();
-                if (!next.IsCompleted || ++unflushed >= MaxEventsPerFlush)
+                if (first || !next.IsCompleted || ++unflushed >= MaxEventsPerFlush)
                 {
+                    first = false;
                     await FlushBeforeAsync(response, next, aborted);
                     unflushed = 0;
                 }
