@@ -40,17 +40,12 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     private TimeSpan StreamIdleTimeout => _options.StreamIdleTimeout ?? _options.RequestTimeout;
 
     /// <inheritdoc />
-    public Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) =>
-        CompleteAsync(messages, completionOptions: null, cancellationToken);
-
-    /// <summary>Completes with SDK options (e.g. a token limit for the health probe), made afresh for every try.</summary>
-    internal Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, Func<ChatCompletionOptions>? completionOptions,
-        CancellationToken cancellationToken)
+    public Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
         var request = messages.Select(ToSdk).ToList();
-        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, request, completionOptions?.Invoke(), attempt), cancellationToken);
+        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, request, attempt), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -81,11 +76,11 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     }
 
     private async ValueTask<ChatCompletion> CompleteOnAsync(PooledUpstream<ChatClient> upstream, List<SdkChatMessage> request,
-        ChatCompletionOptions? completionOptions, UpstreamAttempt attempt)
+        UpstreamAttempt attempt)
     {
         try
         {
-            var result = await upstream.Client.CompleteChatAsync(request, completionOptions, attempt.Token).ConfigureAwait(false);
+            var result = await upstream.Client.CompleteChatAsync(request, options: null, attempt.Token).ConfigureAwait(false);
             return ToDomain(result.Value, upstream.Deployment);
         }
         catch (Exception ex)
