@@ -1,3 +1,6 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,10 +57,8 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
-        var request = messages.Select(ToSdk).ToList();
-
         // Failover happens in here: nothing has been handed out before the first piece of text (or the end) arrived.
-        await using var stream = await _pool.ExecuteAsync((upstream, attempt) => OpenStreamOnAsync(upstream, request, attempt), cancellationToken)
+        await using var stream = await _pool.ExecuteAsync((upstream, attempt) => OpenStreamOnAsync(upstream, messages, attempt), cancellationToken)
             .ConfigureAwait(false);
         if (stream.First is { } first)
         {
@@ -91,40 +92,63 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
 
     /// <summary>Starts a stream on <paramref name="upstream"/> and reads it up to its first piece of text (or its end).
     /// The stream then lives on its own token source: linked to the caller, no longer to this try's deadline.</summary>
-    private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, List<SdkChatMessage> request, UpstreamAttempt attempt)
+    /// <remarks>The request goes through the SDK client's protocol method (same pipeline: URI, api-version, key or token,
+    /// bounded retries, network timeout), but the events are parsed by <see cref="ChatCompletionChunks"/> rather than
+    /// into the SDK's object model.</remarks>
+    private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, IReadOnlyList<ChatMessage> messages,
+        UpstreamAttempt attempt)
     {
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(attempt.CallerToken);
-        IAsyncEnumerator<StreamingChatCompletionUpdate>? updates = null;
+        PipelineResponse? response = null;
+        IAsyncEnumerator<SseItem<ChatCompletionChunk>>? chunks = null;
         try
         {
             using (attempt.Token.Register(static c => ((CancellationTokenSource)c!).Cancel(), cancellation))
             {
-                updates = upstream.Client.CompleteChatStreamingAsync(request, options: null, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
-                var state = new StreamState();
-                while (await updates.MoveNextAsync().ConfigureAwait(false))
+                using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionChunks.WriteStreamingRequest(messages, upstream.Deployment)));
+                var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { BufferResponse = false, CancellationToken = cancellation.Token })
+                    .ConfigureAwait(false);
+                response = result.GetRawResponse();
+                var content = response.ContentStream ?? throw new UpstreamException(UpstreamFailure.BadResponse,
+                    "Azure OpenAI answered the streamed request without a body.", upstreamStatus: response.Status);
+                chunks = ChatCompletionChunks.Read(content, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
+                var stream = new OpenedStream(upstream, response, chunks, cancellation);
+                while (await chunks.MoveNextAsync().ConfigureAwait(false))
                 {
-                    if (state.Apply(updates.Current) is { Length: > 0 } first)
+                    if (stream.State.Apply(chunks.Current.Data) is { Length: > 0 } first)
                     {
-                        return new OpenedStream(upstream, updates, cancellation, state, first);
+                        stream.First = first;
+                        return stream;
+                    }
+
+                    if (stream.State.IsDone)
+                    {
+                        break;
                     }
                 }
 
-                if (state.FinishReason == ChatFinishReason.ContentFilter)
+                if (!stream.State.Finished)
+                {
+                    throw BrokenOff();
+                }
+
+                if (stream.State.FinishReason == "content_filter")
                 {
                     throw FilteredAnswer();
                 }
 
-                var ended = new OpenedStream(upstream, updates, cancellation, state, first: null) { Ended = true };
-                return ended;
+                stream.Ended = true;
+                return stream;
             }
         }
         catch (Exception ex)
         {
-            if (updates is not null)
+            if (chunks is not null)
             {
-                await DisposeQuietlyAsync(updates).ConfigureAwait(false);
+                await DisposeQuietlyAsync(chunks).ConfigureAwait(false);
             }
 
+            response?.Dispose();
             cancellation.Dispose();
             throw Translate(ex, upstream, attempt.CallerToken, attempt.Token, attempt.TimedOutAfter);
         }
@@ -138,13 +162,14 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         stream.Cancellation.CancelAfter(idle);
         try
         {
-            if (!await stream.Updates.MoveNextAsync().ConfigureAwait(false))
+            if (!await stream.Chunks.MoveNextAsync().ConfigureAwait(false))
             {
-                stream.Ended = true;
-                return null;
+                // The events stopped without [DONE] or a finish reason: the answer was cut off, not finished.
+                return stream.State.Finished ? End(stream) : throw BrokenOff();
             }
 
-            return stream.State.Apply(stream.Updates.Current);
+            var delta = stream.State.Apply(stream.Chunks.Current.Data);
+            return stream.State.IsDone ? End(stream) : delta;
         }
         catch (Exception ex)
         {
@@ -155,6 +180,12 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
             }
 
             throw failure;
+        }
+
+        static string? End(OpenedStream stream)
+        {
+            stream.Ended = true;
+            return null;
         }
     }
 
@@ -197,6 +228,9 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
             mapped.InnerException?.GetType().Name);
         return mapped;
     }
+
+    private static UpstreamException BrokenOff() =>
+        new(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the stream ended before it was finished).", upstreamStatus: 200);
 
     private static UpstreamException FilteredAnswer() =>
         new(UpstreamFailure.ContentFiltered, "Azure OpenAI's content filter blocked the answer (code: content_filter).", upstreamStatus: 200);
@@ -245,66 +279,72 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         _ => reason.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>What a stream has told so far besides its text: model, finish reason, usage.</summary>
+    /// <summary>What a stream has told so far besides its text: model, finish reason, usage, and whether it ended.</summary>
     private sealed class StreamState
     {
         public string? Model { get; private set; }
-        public ChatFinishReason? FinishReason { get; private set; }
-        public ChatTokenUsage? Usage { get; private set; }
+        public string? FinishReason { get; private set; }
+        public TokenUsage? Usage { get; private set; }
+
+        /// <summary>The <c>[DONE]</c> event came.</summary>
+        public bool IsDone { get; private set; }
+
+        /// <summary>The answer is complete: <c>[DONE]</c> or a finish reason came (a stream that stops after the finish
+        /// reason has only lost its usage).</summary>
+        public bool Finished => IsDone || FinishReason is not null;
 
         /// <summary>Takes in one chunk; returns its text, if any.</summary>
-        public string? Apply(StreamingChatCompletionUpdate update)
+        public string? Apply(ChatCompletionChunk chunk)
         {
-            if (!string.IsNullOrEmpty(update.Model))
+            if (chunk.IsEnd)
             {
-                Model = update.Model;
+                IsDone = true;
+                return null;
             }
 
-            if (update.FinishReason is { } reason)
+            if (chunk.Model is { } model)
+            {
+                Model = model;
+            }
+
+            if (chunk.FinishReason is { } reason)
             {
                 FinishReason = reason;
             }
 
-            if (update.Usage is { } usage)
+            if (chunk.Usage is { } usage)
             {
                 Usage = usage;
             }
 
-            var parts = update.ContentUpdate;
-            return parts.Count switch
-            {
-                0 => null,
-                // The usual chunk: one piece of text, taken as it is (no enumerator, no new string).
-                1 => parts[0].Kind == ChatMessageContentPartKind.Text ? parts[0].Text ?? string.Empty : string.Empty,
-                _ => string.Concat(parts.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text)),
-            };
+            return chunk.Content;
         }
 
         public ChatStreamCompleted Completed(string deployment) => new(
             string.IsNullOrEmpty(Model) ? deployment : Model,
-            FinishReason is { } reason ? FinishReasonName(reason) : null,
-            Usage is { } u ? new TokenUsage(u.InputTokenCount, u.OutputTokenCount) : TokenUsage.None);
+            FinishReason,
+            Usage ?? TokenUsage.None);
     }
 
     /// <summary>A stream that has started on one upstream, with the first piece of its text.</summary>
     private sealed class OpenedStream(
         PooledUpstream<ChatClient> upstream,
-        IAsyncEnumerator<StreamingChatCompletionUpdate> updates,
-        CancellationTokenSource cancellation,
-        StreamState state,
-        string? first) : IAsyncDisposable
+        PipelineResponse response,
+        IAsyncEnumerator<SseItem<ChatCompletionChunk>> chunks,
+        CancellationTokenSource cancellation) : IAsyncDisposable
     {
         public PooledUpstream<ChatClient> Upstream { get; } = upstream;
-        public IAsyncEnumerator<StreamingChatCompletionUpdate> Updates { get; } = updates;
+        public IAsyncEnumerator<SseItem<ChatCompletionChunk>> Chunks { get; } = chunks;
         public CancellationTokenSource Cancellation { get; } = cancellation;
-        public StreamState State { get; } = state;
-        public string? First { get; } = first;
+        public StreamState State { get; } = new();
+        public string? First { get; set; }
         public bool Ended { get; set; }
 
         public async ValueTask DisposeAsync()
         {
-            // Disposing the enumerator before the end aborts the response: the upstream sees the client go away.
-            await DisposeQuietlyAsync(Updates).ConfigureAwait(false);
+            // Disposing the response before the end aborts it: the upstream sees the client go away.
+            await DisposeQuietlyAsync(Chunks).ConfigureAwait(false);
+            response.Dispose();
             Cancellation.Dispose();
         }
     }

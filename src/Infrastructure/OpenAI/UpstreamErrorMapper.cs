@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -126,7 +127,7 @@ public static partial class UpstreamErrorMapper
 
             // Only a plain identifier is ever repeated to the caller; anything else could be free text.
             return error.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
-                   && code.GetString() is { } text && PlainCode().IsMatch(text)
+                   && code.GetString() is { } text && IsPlainCode(text)
                 ? text
                 : null;
         }
@@ -135,6 +136,10 @@ public static partial class UpstreamErrorMapper
             return null;
         }
     }
+
+    /// <summary>Whether an upstream error code is a plain identifier, the only kind ever repeated to the caller
+    /// (anything else could be free text).</summary>
+    internal static bool IsPlainCode([NotNullWhen(true)] string? code) => code is not null && PlainCode().IsMatch(code);
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex PlainCode();

@@ -223,39 +223,174 @@ public sealed class StreamingTests() : SimulatorPoolFixture(2)
         Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Closed));
     }
 
+    [Test]
+    public async Task TheUpstreamIsAskedForAStreamWithItsUsage()
+    {
+        await using var upstream = await ScriptedStreamUpstream.StartAsync([Chunk("Hi", finishReason: "stop"), "[DONE]"], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+
+        await ReadAll(adapter.Chat.StreamAsync([ChatMessage.System("Be \"brief\"."), ChatMessage.User("héllo"), ChatMessage.Assistant("hi"), ChatMessage.User("more")],
+            CancellationToken.None));
+
+        using var body = System.Text.Json.JsonDocument.Parse(upstream.LastBody!);
+        var root = body.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("stream").GetBoolean(), Is.True);
+            Assert.That(root.GetProperty("stream_options").GetProperty("include_usage").GetBoolean(), Is.True);
+            Assert.That(root.GetProperty("model").GetString(), Is.EqualTo(SimulatorPool.Deployment));
+            Assert.That(root.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role").GetString()}:{m.GetProperty("content").GetString()}"),
+                Is.EqualTo(new[] { "system:Be \"brief\".", "user:héllo", "assistant:hi", "user:more" }));
+        });
+    }
+
+    [Test]
+    public async Task OnlyTheFirstChoiceIsPassedOnAndAnAnswerThatStopsAfterItsFinishReasonIsComplete()
+    {
+        // Choice 1 comes first in the chunk; the stream closes after the finish reason, without usage or [DONE].
+        const string twoChoices = "{\"model\":\"gpt-4o-mini\",\"choices\":[{\"delta\":{\"content\":\"other\"},\"index\":1},"
+                                  + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Once\"},\"logprobs\":null}]}";
+        await using var upstream = await ScriptedStreamUpstream.StartAsync([twoChoices, Chunk(" upon"), Chunk(null, finishReason: "length")], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+
+        var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
+
+        var done = (ChatStreamCompleted)updates[^1];
+        Assert.Multiple(() =>
+        {
+            Assert.That(Text(updates), Is.EqualTo("Once upon"));
+            Assert.That(done.FinishReason, Is.EqualTo("length"));
+            Assert.That(done.Model, Is.EqualTo("gpt-4o-mini"));
+            Assert.That(done.Usage, Is.EqualTo(TokenUsage.None));
+        });
+    }
+
+    [Test]
+    public async Task AStreamThatEndsBeforeItsFinishReasonIsBrokenOff()
+    {
+        // The connection closes normally, but the answer never said it was finished.
+        await using var upstream = await ScriptedStreamUpstream.StartAsync([Chunk("Once"), Chunk(" upon")], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+        var received = new List<ChatStreamUpdate>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None), received))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
+            Assert.That(ex.Message, Does.Contain("broke off"));
+            Assert.That(Text(received), Is.EqualTo("Once upon"));
+            Assert.That(received.OfType<ChatStreamCompleted>(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task AStreamThatEndsBeforeAnyTextFailsOver()
+    {
+        await using var upstream = await ScriptedStreamUpstream.StartAsync([Chunk(string.Empty)], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+
+        var updates = await ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(upstream.Requests, Is.EqualTo(1));
+            Assert.That(Text(updates), Is.Not.Empty);
+            Assert.That(Pool.Requests(1, "200"), Is.EqualTo(1), "the answer came from b");
+        });
+    }
+
+    [Test]
+    public async Task AnErrorEventInTheMiddleEndsTheStreamWithItsCodeButNotItsMessage()
+    {
+        await using var upstream = await ScriptedStreamUpstream.StartAsync(
+            [Chunk("Once"), "{\"error\":{\"message\":\"internal detail sk-secret\",\"type\":\"server_error\",\"code\":\"server_error\"}}"], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+        var received = new List<ChatStreamUpdate>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None), received))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
+            Assert.That(ex.Message, Does.Contain("(code: server_error)").And.Not.Contain("sk-secret"));
+            Assert.That(Text(received), Is.EqualTo("Once"));
+            Assert.That(Pool.Requests(1), Is.Zero, "no failover after the first byte");
+        });
+    }
+
+    [Test]
+    public async Task AChunkThatIsNotJsonIsABadResponse()
+    {
+        await using var upstream = await ScriptedStreamUpstream.StartAsync([Chunk("Once"), "{\"choices\":[{\"delta\":"], abort: false);
+        await using var adapter = PoolAdapter.Create(WithFirstUpstreamAt(upstream));
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => ReadAll(adapter.Chat.StreamAsync(Question, CancellationToken.None)))!;
+
+        Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.BadResponse));
+    }
+
+    private Dictionary<string, string?> WithFirstUpstreamAt(ScriptedStreamUpstream upstream)
+    {
+        var settings = Pool.Settings(1, 2);
+        settings["AzureOpenAI:Upstreams:0:Endpoint"] = upstream.Address.ToString();
+        return settings;
+    }
+
+    /// <summary>The data of one <c>chat.completion.chunk</c> event with <paramref name="text"/> (null: no content) and a finish reason.</summary>
+    private static string Chunk(string? text, string? finishReason = null) =>
+        "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\","
+        + "\"choices\":[{\"index\":0,\"delta\":{" + (text is null ? string.Empty : "\"content\":" + System.Text.Json.JsonSerializer.Serialize(text))
+        + "},\"finish_reason\":" + (finishReason is null ? "null" : "\"" + finishReason + "\"") + "}]}";
+
     /// <summary>An upstream that starts a stream, sends "Once upon" in two chunks, then drops the connection.</summary>
-    private sealed class BrokenStreamUpstream : IAsyncDisposable
+    private static class BrokenStreamUpstream
+    {
+        public static Task<ScriptedStreamUpstream> StartAsync() => ScriptedStreamUpstream.StartAsync([Chunk("Once"), Chunk(" upon")], abort: true);
+    }
+
+    /// <summary>An upstream that answers every streamed request with the given events (their data), then closes the
+    /// response normally or, with <c>abort</c>, drops the connection.</summary>
+    private sealed class ScriptedStreamUpstream : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private int _requests;
 
-        private BrokenStreamUpstream(WebApplication app) => _app = app;
+        private ScriptedStreamUpstream(WebApplication app) => _app = app;
 
         public Uri Address { get; private set; } = null!;
 
         public int Requests => Volatile.Read(ref _requests);
 
-        public static async Task<BrokenStreamUpstream> StartAsync()
+        public string? LastBody { get; private set; }
+
+        public static async Task<ScriptedStreamUpstream> StartAsync(IReadOnlyList<string> events, bool abort)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
             var app = builder.Build();
-            var upstream = new BrokenStreamUpstream(app);
+            var upstream = new ScriptedStreamUpstream(app);
             app.MapPost("/openai/deployments/{deployment}/chat/completions", async (HttpContext context) =>
             {
                 Interlocked.Increment(ref upstream._requests);
-                context.Response.ContentType = "text/event-stream";
-                foreach (var text in new[] { "Once", " upon" })
+                using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
                 {
-                    var chunk = "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\","
-                                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":null}]}";
-                    await context.Response.WriteAsync("data: " + chunk + "\n\n", Encoding.UTF8);
+                    upstream.LastBody = await reader.ReadToEndAsync();
+                }
+
+                context.Response.ContentType = "text/event-stream";
+                foreach (var data in events)
+                {
+                    await context.Response.WriteAsync("data: " + data + "\n\n", Encoding.UTF8);
                     await context.Response.Body.FlushAsync();
                 }
 
-                await Task.Delay(50);
-                context.Abort();
+                if (abort)
+                {
+                    await Task.Delay(50);
+                    context.Abort();
+                }
             });
             await app.StartAsync();
             var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();

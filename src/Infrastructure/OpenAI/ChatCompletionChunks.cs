@@ -1,0 +1,307 @@
+using System.Buffers;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Domain.Chat;
+
+namespace Wrapper.Infrastructure.OpenAI;
+
+/// <summary>One <c>chat.completion.chunk</c> of a streamed answer, reduced to what the service passes on: the text of
+/// the first choice, its finish reason, the model and the usage (any of them absent in a given chunk).</summary>
+/// <param name="Content">The first choice's <c>delta.content</c>, if any.</param>
+/// <param name="FinishReason">The first choice's <c>finish_reason</c>, if this chunk has one.</param>
+/// <param name="Model">The chunk's <c>model</c>, if not empty.</param>
+/// <param name="Usage">The chunk's <c>usage</c> (the last chunk, when usage was asked for).</param>
+/// <param name="IsEnd">The <c>data: [DONE]</c> sentinel that ends the stream.</param>
+internal readonly record struct ChatCompletionChunk(string? Content, string? FinishReason, string? Model, TokenUsage? Usage, bool IsEnd);
+
+/// <summary>
+/// The wire format of a streamed Azure OpenAI chat completion, read and written without the SDK's object model:
+/// <see cref="WriteStreamingRequest"/> writes the same request body the SDK's <c>CompleteChatStreamingAsync</c> sends
+/// (messages, model, <c>stream</c>, <c>stream_options.include_usage</c>), and <see cref="Read"/> parses the server-sent
+/// events straight from the response stream into <see cref="ChatCompletionChunk"/>s with a <see cref="Utf8JsonReader"/>:
+/// one string per piece of text and nothing else per chunk. That per-chunk model was the largest cost of a streamed answer.
+/// </summary>
+internal static class ChatCompletionChunks
+{
+    private static readonly JsonEncodedText MessagesName = JsonEncodedText.Encode("messages");
+    private static readonly JsonEncodedText RoleName = JsonEncodedText.Encode("role");
+    private static readonly JsonEncodedText ContentName = JsonEncodedText.Encode("content");
+    private static readonly JsonEncodedText ModelName = JsonEncodedText.Encode("model");
+    private static readonly JsonEncodedText StreamName = JsonEncodedText.Encode("stream");
+    private static readonly JsonEncodedText StreamOptionsName = JsonEncodedText.Encode("stream_options");
+    private static readonly JsonEncodedText IncludeUsageName = JsonEncodedText.Encode("include_usage");
+    private static readonly JsonEncodedText SystemRole = JsonEncodedText.Encode("system");
+    private static readonly JsonEncodedText UserRole = JsonEncodedText.Encode("user");
+    private static readonly JsonEncodedText AssistantRole = JsonEncodedText.Encode("assistant");
+
+    // The finish reasons the protocol defines, so that the usual ones cost no string.
+    private static readonly string[] KnownFinishReasons = ["stop", "length", "content_filter", "tool_calls", "function_call"];
+
+    /// <summary>The request body of a streamed chat completion on <paramref name="deployment"/>.</summary>
+    public static byte[] WriteStreamingRequest(IReadOnlyList<ChatMessage> messages, string deployment)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var buffer = new ArrayBufferWriter<byte>(256 + messages.Sum(m => m.Content.Length * 2));
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray(MessagesName);
+            foreach (var message in messages)
+            {
+                json.WriteStartObject();
+                json.WriteString(RoleName, message.Role switch
+                {
+                    ChatRole.System => SystemRole,
+                    ChatRole.User => UserRole,
+                    ChatRole.Assistant => AssistantRole,
+                    _ => throw new ArgumentOutOfRangeException(nameof(messages), message.Role, "Unknown chat role."),
+                });
+                json.WriteString(ContentName, message.Content);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteString(ModelName, deployment);
+            json.WriteBoolean(StreamName, true);
+            json.WriteStartObject(StreamOptionsName);
+            json.WriteBoolean(IncludeUsageName, true);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The chunks of an event stream, in order, up to and including the <c>[DONE]</c> sentinel. A chunk that
+    /// is not JSON throws a <see cref="JsonException"/>; an <c>error</c> object in the stream throws an
+    /// <see cref="UpstreamException"/>.</summary>
+    public static IAsyncEnumerable<SseItem<ChatCompletionChunk>> Read(Stream stream, CancellationToken cancellationToken) =>
+        SseParser.Create(stream, static (_, data) => Parse(data)).EnumerateAsync(cancellationToken);
+
+    /// <summary>Parses the data of one event.</summary>
+    public static ChatCompletionChunk Parse(ReadOnlySpan<byte> data)
+    {
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            return new ChatCompletionChunk(null, null, null, null, IsEnd: true);
+        }
+
+        var reader = new Utf8JsonReader(data);
+        Expect(ref reader, JsonTokenType.StartObject);
+        string? content = null, finishReason = null, model = null;
+        TokenUsage? usage = null;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("choices"u8))
+            {
+                if (Next(ref reader) == JsonTokenType.StartArray)
+                {
+                    ReadChoices(ref reader, ref content, ref finishReason);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                if (Next(ref reader) == JsonTokenType.String && !reader.ValueSpan.IsEmpty)
+                {
+                    model = reader.GetString();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                usage = Next(ref reader) == JsonTokenType.StartObject ? ReadUsage(ref reader) : SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                throw StreamedError(ref reader);
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+
+        if (reader.Read())
+        {
+            throw new JsonException("A chat completion chunk has something after its object.");
+        }
+
+        return new ChatCompletionChunk(content, finishReason, model, usage, IsEnd: false);
+    }
+
+    /// <summary>Reads <c>choices</c> (the reader on its start); keeps the text and finish reason of choice 0.</summary>
+    private static void ReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason)
+    {
+        while (Next(ref reader) == JsonTokenType.StartObject)
+        {
+            var index = 0;
+            string? choiceContent = null, choiceFinish = null;
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("index"u8))
+                {
+                    if (Next(ref reader) == JsonTokenType.Number)
+                    {
+                        index = reader.GetInt32();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("finish_reason"u8))
+                {
+                    if (Next(ref reader) == JsonTokenType.String)
+                    {
+                        choiceFinish = FinishReason(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("delta"u8))
+                {
+                    if (Next(ref reader) == JsonTokenType.StartObject)
+                    {
+                        choiceContent = ReadDeltaContent(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else
+                {
+                    Next(ref reader);
+                    reader.Skip();
+                }
+            }
+
+            if (index == 0)
+            {
+                content ??= choiceContent;
+                finishReason ??= choiceFinish;
+            }
+        }
+    }
+
+    /// <summary>Reads a <c>delta</c> object (the reader on its start); returns its <c>content</c>.</summary>
+    private static string? ReadDeltaContent(ref Utf8JsonReader reader)
+    {
+        string? content = null;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("content"u8) && Next(ref reader) == JsonTokenType.String)
+            {
+                content = reader.GetString();
+            }
+            else
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    Next(ref reader);
+                }
+
+                reader.Skip();
+            }
+        }
+
+        return content;
+    }
+
+    private static TokenUsage ReadUsage(ref Utf8JsonReader reader)
+    {
+        int prompt = 0, completion = 0;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("prompt_tokens"u8) && Next(ref reader) == JsonTokenType.Number)
+            {
+                prompt = Math.Max(0, reader.GetInt32());
+            }
+            else if (reader.ValueTextEquals("completion_tokens"u8) && Next(ref reader) == JsonTokenType.Number)
+            {
+                completion = Math.Max(0, reader.GetInt32());
+            }
+            else
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    Next(ref reader);
+                }
+
+                reader.Skip();
+            }
+        }
+
+        return new TokenUsage(prompt, completion);
+    }
+
+    private static string FinishReason(ref Utf8JsonReader reader)
+    {
+        foreach (var known in KnownFinishReasons)
+        {
+            if (reader.ValueTextEquals(known))
+            {
+                return known;
+            }
+        }
+
+        return reader.GetString()!.ToLowerInvariant();
+    }
+
+    /// <summary>An <c>error</c> object sent in place of a chunk: the model service gave up mid-answer.</summary>
+    private static UpstreamException StreamedError(ref Utf8JsonReader reader)
+    {
+        string? code = null;
+        if (Next(ref reader) == JsonTokenType.StartObject)
+        {
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("code"u8) && Next(ref reader) == JsonTokenType.String)
+                {
+                    code = reader.GetString();
+                }
+                else
+                {
+                    if (reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        Next(ref reader);
+                    }
+
+                    reader.Skip();
+                }
+            }
+        }
+
+        var suffix = UpstreamErrorMapper.IsPlainCode(code) ? $" (code: {code})" : string.Empty;
+        return new UpstreamException(UpstreamFailure.Unavailable, $"Azure OpenAI reported an error in the middle of the answer{suffix}.",
+            upstreamStatus: 200);
+    }
+
+    private static TokenUsage? SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Skip();
+        return null;
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
+    {
+        if (Next(ref reader) != type)
+        {
+            throw new JsonException($"Expected {type} in a chat completion chunk, found {reader.TokenType}.");
+        }
+    }
+
+    private static JsonTokenType Next(ref Utf8JsonReader reader) =>
+        reader.Read() ? reader.TokenType : throw new JsonException("The chat completion chunk ended early.");
+}
