@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,6 @@ using Wrapper.Domain.Chat;
 using Wrapper.Infrastructure.Resilience;
 using ChatCompletion = Wrapper.Domain.Chat.ChatCompletion;
 using ChatMessage = Wrapper.Domain.Chat.ChatMessage;
-using SdkChatMessage = OpenAI.Chat.ChatMessage;
 
 namespace Wrapper.Infrastructure.OpenAI;
 
@@ -47,8 +47,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
-        var request = messages.Select(ToSdk).ToList();
-        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, request, attempt), cancellationToken);
+        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, messages, attempt), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -76,13 +75,17 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         yield return stream.State.Completed(stream.Upstream.Deployment);
     }
 
-    private async ValueTask<ChatCompletion> CompleteOnAsync(PooledUpstream<ChatClient> upstream, List<SdkChatMessage> request,
+    /// <remarks>Through the SDK client's protocol method (same pipeline as its convenience methods: URI, api-version,
+    /// key or token, bounded retries, network timeout); the body is written and read by <see cref="ChatCompletionsWire"/>.</remarks>
+    private async ValueTask<ChatCompletion> CompleteOnAsync(PooledUpstream<ChatClient> upstream, IReadOnlyList<ChatMessage> messages,
         UpstreamAttempt attempt)
     {
         try
         {
-            var result = await upstream.Client.CompleteChatAsync(request, options: null, attempt.Token).ConfigureAwait(false);
-            return ToDomain(result.Value, upstream.Deployment);
+            using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionsWire.WriteRequest(messages, upstream.Deployment, stream: false)));
+            var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { CancellationToken = attempt.Token }).ConfigureAwait(false);
+            using var response = result.GetRawResponse();
+            return ToDomain(ChatCompletionsWire.ParseAnswer(response.Content.ToMemory().Span), upstream.Deployment);
         }
         catch (Exception ex)
         {
@@ -93,7 +96,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     /// <summary>Starts a stream on <paramref name="upstream"/> and reads it up to its first piece of text (or its end).
     /// The stream then lives on its own token source: linked to the caller, no longer to this try's deadline.</summary>
     /// <remarks>The request goes through the SDK client's protocol method (same pipeline: URI, api-version, key or token,
-    /// bounded retries, network timeout), but the events are parsed by <see cref="ChatCompletionChunks"/> rather than
+    /// bounded retries, network timeout), but the events are parsed by <see cref="ChatCompletionsWire"/> rather than
     /// into the SDK's object model.</remarks>
     private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, IReadOnlyList<ChatMessage> messages,
         UpstreamAttempt attempt)
@@ -105,13 +108,13 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         {
             using (attempt.Token.Register(static c => ((CancellationTokenSource)c!).Cancel(), cancellation))
             {
-                using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionChunks.WriteStreamingRequest(messages, upstream.Deployment)));
+                using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionsWire.WriteRequest(messages, upstream.Deployment, stream: true)));
                 var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { BufferResponse = false, CancellationToken = cancellation.Token })
                     .ConfigureAwait(false);
                 response = result.GetRawResponse();
                 var content = response.ContentStream ?? throw new UpstreamException(UpstreamFailure.BadResponse,
                     "Azure OpenAI answered the streamed request without a body.", upstreamStatus: response.Status);
-                chunks = ChatCompletionChunks.Read(content, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
+                chunks = ChatCompletionsWire.ReadChunks(content, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
                 var stream = new OpenedStream(upstream, response, chunks, cancellation);
                 while (await chunks.MoveNextAsync().ConfigureAwait(false))
                 {
@@ -159,7 +162,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     private async ValueTask<string?> NextAsync(OpenedStream stream, CancellationToken cancellationToken)
     {
         var idle = StreamIdleTimeout;
-        stream.Cancellation.CancelAfter(idle);
+        stream.WatchForSilence(idle);
         try
         {
             if (!await stream.Chunks.MoveNextAsync().ConfigureAwait(false))
@@ -247,37 +250,16 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         }
     }
 
-    private static SdkChatMessage ToSdk(ChatMessage message) => message.Role switch
+    private static ChatCompletion ToDomain(ChatCompletionAnswer answer, string deployment)
     {
-        ChatRole.System => new SystemChatMessage(message.Content),
-        ChatRole.User => new UserChatMessage(message.Content),
-        ChatRole.Assistant => new AssistantChatMessage(message.Content),
-        _ => throw new ArgumentOutOfRangeException(nameof(message), message.Role, "Unknown chat role."),
-    };
-
-    private static ChatCompletion ToDomain(global::OpenAI.Chat.ChatCompletion completion, string deployment)
-    {
-        var content = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
-        var finishReason = FinishReasonName(completion.FinishReason);
-        if (completion.FinishReason == ChatFinishReason.ContentFilter && content.Length == 0)
+        if (answer.FinishReason == "content_filter" && answer.Content.Length == 0)
         {
             throw FilteredAnswer();
         }
 
-        var usage = completion.Usage is { } u ? new TokenUsage(u.InputTokenCount, u.OutputTokenCount) : TokenUsage.None;
-        var model = string.IsNullOrEmpty(completion.Model) ? deployment : completion.Model;
-        return new ChatCompletion(content, model, finishReason, usage);
+        return new ChatCompletion(answer.Content, string.IsNullOrEmpty(answer.Model) ? deployment : answer.Model, answer.FinishReason,
+            answer.Usage ?? TokenUsage.None);
     }
-
-    private static string FinishReasonName(ChatFinishReason reason) => reason switch
-    {
-        ChatFinishReason.Stop => "stop",
-        ChatFinishReason.Length => "length",
-        ChatFinishReason.ContentFilter => "content_filter",
-        ChatFinishReason.ToolCalls => "tool_calls",
-        ChatFinishReason.FunctionCall => "function_call",
-        _ => reason.ToString().ToLowerInvariant(),
-    };
 
     /// <summary>What a stream has told so far besides its text: model, finish reason, usage, and whether it ended.</summary>
     private sealed class StreamState
@@ -339,6 +321,24 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         public StreamState State { get; } = new();
         public string? First { get; set; }
         public bool Ended { get; set; }
+
+        /// <summary>Setting a timer takes a process-wide lock, and chunks come every few milliseconds: the idle timer is
+        /// re-armed at most every <see cref="RearmInterval"/>, for <c>idle + RearmInterval</c>, so that it fires after
+        /// between <c>idle</c> and <c>idle + RearmInterval</c> of silence.</summary>
+        private static readonly TimeSpan RearmInterval = TimeSpan.FromMilliseconds(100);
+
+        private long _armedAt;
+
+        /// <summary>Cancels the stream once the upstream has been silent for <paramref name="idle"/> from now.</summary>
+        public void WatchForSilence(TimeSpan idle)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_armedAt == 0 || Stopwatch.GetElapsedTime(_armedAt, now) >= RearmInterval)
+            {
+                Cancellation.CancelAfter(idle + RearmInterval);
+                _armedAt = now;
+            }
+        }
 
         public async ValueTask DisposeAsync()
         {

@@ -15,14 +15,20 @@ namespace Wrapper.Infrastructure.OpenAI;
 /// <param name="IsEnd">The <c>data: [DONE]</c> sentinel that ends the stream.</param>
 internal readonly record struct ChatCompletionChunk(string? Content, string? FinishReason, string? Model, TokenUsage? Usage, bool IsEnd);
 
+/// <summary>What a whole (not streamed) chat completion says: the text of its first choice, its finish reason, the model
+/// and the usage.</summary>
+internal readonly record struct ChatCompletionAnswer(string Content, string? FinishReason, string? Model, TokenUsage? Usage);
+
 /// <summary>
-/// The wire format of a streamed Azure OpenAI chat completion, read and written without the SDK's object model:
-/// <see cref="WriteStreamingRequest"/> writes the same request body the SDK's <c>CompleteChatStreamingAsync</c> sends
-/// (messages, model, <c>stream</c>, <c>stream_options.include_usage</c>), and <see cref="Read"/> parses the server-sent
-/// events straight from the response stream into <see cref="ChatCompletionChunk"/>s with a <see cref="Utf8JsonReader"/>:
-/// one string per piece of text and nothing else per chunk. That per-chunk model was the largest cost of a streamed answer.
+/// The wire format of Azure OpenAI chat completions, read and written without the SDK's object model (the requests
+/// still go through the SDK client's pipeline): <see cref="WriteRequest"/> writes the request body the SDK's
+/// <c>CompleteChatAsync</c> / <c>CompleteChatStreamingAsync</c> send (messages, model; for a stream <c>stream</c> and
+/// <c>stream_options.include_usage</c>), <see cref="ParseAnswer"/> reads a whole answer, and <see cref="ReadChunks"/>
+/// parses the server-sent events straight from the response stream into <see cref="ChatCompletionChunk"/>s, all with
+/// <see cref="Utf8JsonReader"/>: one string per piece of text and little else. The SDK's per-chunk object model was
+/// the largest cost of a streamed answer.
 /// </summary>
-internal static class ChatCompletionChunks
+internal static class ChatCompletionsWire
 {
     private static readonly JsonEncodedText MessagesName = JsonEncodedText.Encode("messages");
     private static readonly JsonEncodedText RoleName = JsonEncodedText.Encode("role");
@@ -38,8 +44,8 @@ internal static class ChatCompletionChunks
     // The finish reasons the protocol defines, so that the usual ones cost no string.
     private static readonly string[] KnownFinishReasons = ["stop", "length", "content_filter", "tool_calls", "function_call"];
 
-    /// <summary>The request body of a streamed chat completion on <paramref name="deployment"/>.</summary>
-    public static byte[] WriteStreamingRequest(IReadOnlyList<ChatMessage> messages, string deployment)
+    /// <summary>The request body of a chat completion on <paramref name="deployment"/>, streamed or not.</summary>
+    public static byte[] WriteRequest(IReadOnlyList<ChatMessage> messages, string deployment, bool stream)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var buffer = new ArrayBufferWriter<byte>(256 + messages.Sum(m => m.Content.Length * 2));
@@ -63,10 +69,14 @@ internal static class ChatCompletionChunks
 
             json.WriteEndArray();
             json.WriteString(ModelName, deployment);
-            json.WriteBoolean(StreamName, true);
-            json.WriteStartObject(StreamOptionsName);
-            json.WriteBoolean(IncludeUsageName, true);
-            json.WriteEndObject();
+            if (stream)
+            {
+                json.WriteBoolean(StreamName, true);
+                json.WriteStartObject(StreamOptionsName);
+                json.WriteBoolean(IncludeUsageName, true);
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 
@@ -76,17 +86,32 @@ internal static class ChatCompletionChunks
     /// <summary>The chunks of an event stream, in order, up to and including the <c>[DONE]</c> sentinel. A chunk that
     /// is not JSON throws a <see cref="JsonException"/>; an <c>error</c> object in the stream throws an
     /// <see cref="UpstreamException"/>.</summary>
-    public static IAsyncEnumerable<SseItem<ChatCompletionChunk>> Read(Stream stream, CancellationToken cancellationToken) =>
-        SseParser.Create(stream, static (_, data) => Parse(data)).EnumerateAsync(cancellationToken);
+    public static IAsyncEnumerable<SseItem<ChatCompletionChunk>> ReadChunks(Stream stream, CancellationToken cancellationToken) =>
+        SseParser.Create(stream, static (_, data) => ParseChunk(data)).EnumerateAsync(cancellationToken);
 
-    /// <summary>Parses the data of one event.</summary>
-    public static ChatCompletionChunk Parse(ReadOnlySpan<byte> data)
+    /// <summary>Parses the data of one event of a stream.</summary>
+    public static ChatCompletionChunk ParseChunk(ReadOnlySpan<byte> data)
     {
         if (data.SequenceEqual("[DONE]"u8))
         {
             return new ChatCompletionChunk(null, null, null, null, IsEnd: true);
         }
 
+        var (content, finishReason, model, usage) = Parse(data, "delta"u8);
+        return new ChatCompletionChunk(content, finishReason, model, usage, IsEnd: false);
+    }
+
+    /// <summary>Parses a whole answer (a <c>chat.completion</c>). Its text is empty when its first choice has none.</summary>
+    public static ChatCompletionAnswer ParseAnswer(ReadOnlySpan<byte> json)
+    {
+        var (content, finishReason, model, usage) = Parse(json, "message"u8);
+        return new ChatCompletionAnswer(content ?? string.Empty, finishReason, model, usage);
+    }
+
+    /// <summary>Reads a completion or a chunk: <paramref name="messageName"/> is the name of the object that carries a
+    /// choice's text (<c>message</c> or <c>delta</c>).</summary>
+    private static (string? Content, string? FinishReason, string? Model, TokenUsage? Usage) Parse(ReadOnlySpan<byte> data, ReadOnlySpan<byte> messageName)
+    {
         var reader = new Utf8JsonReader(data);
         Expect(ref reader, JsonTokenType.StartObject);
         string? content = null, finishReason = null, model = null;
@@ -97,7 +122,7 @@ internal static class ChatCompletionChunks
             {
                 if (Next(ref reader) == JsonTokenType.StartArray)
                 {
-                    ReadChoices(ref reader, ref content, ref finishReason);
+                    ReadChoices(ref reader, messageName, ref content, ref finishReason);
                 }
                 else
                 {
@@ -132,14 +157,14 @@ internal static class ChatCompletionChunks
 
         if (reader.Read())
         {
-            throw new JsonException("A chat completion chunk has something after its object.");
+            throw new JsonException("A chat completion has something after its object.");
         }
 
-        return new ChatCompletionChunk(content, finishReason, model, usage, IsEnd: false);
+        return (content, finishReason, model, usage);
     }
 
     /// <summary>Reads <c>choices</c> (the reader on its start); keeps the text and finish reason of choice 0.</summary>
-    private static void ReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason)
+    private static void ReadChoices(ref Utf8JsonReader reader, ReadOnlySpan<byte> messageName, ref string? content, ref string? finishReason)
     {
         while (Next(ref reader) == JsonTokenType.StartObject)
         {
@@ -169,11 +194,11 @@ internal static class ChatCompletionChunks
                         reader.Skip();
                     }
                 }
-                else if (reader.ValueTextEquals("delta"u8))
+                else if (reader.ValueTextEquals(messageName))
                 {
                     if (Next(ref reader) == JsonTokenType.StartObject)
                     {
-                        choiceContent = ReadDeltaContent(ref reader);
+                        choiceContent = ReadContent(ref reader);
                     }
                     else
                     {
@@ -195,8 +220,8 @@ internal static class ChatCompletionChunks
         }
     }
 
-    /// <summary>Reads a <c>delta</c> object (the reader on its start); returns its <c>content</c>.</summary>
-    private static string? ReadDeltaContent(ref Utf8JsonReader reader)
+    /// <summary>Reads a <c>message</c> or <c>delta</c> object (the reader on its start); returns its <c>content</c>.</summary>
+    private static string? ReadContent(ref Utf8JsonReader reader)
     {
         string? content = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
@@ -259,7 +284,7 @@ internal static class ChatCompletionChunks
         return reader.GetString()!.ToLowerInvariant();
     }
 
-    /// <summary>An <c>error</c> object sent in place of a chunk: the model service gave up mid-answer.</summary>
+    /// <summary>An <c>error</c> object sent in place of an answer or a chunk: the model service gave up.</summary>
     private static UpstreamException StreamedError(ref Utf8JsonReader reader)
     {
         string? code = null;
@@ -284,7 +309,7 @@ internal static class ChatCompletionChunks
         }
 
         var suffix = UpstreamErrorMapper.IsPlainCode(code) ? $" (code: {code})" : string.Empty;
-        return new UpstreamException(UpstreamFailure.Unavailable, $"Azure OpenAI reported an error in the middle of the answer{suffix}.",
+        return new UpstreamException(UpstreamFailure.Unavailable, $"Azure OpenAI reported an error in its answer{suffix}.",
             upstreamStatus: 200);
     }
 
@@ -298,10 +323,10 @@ internal static class ChatCompletionChunks
     {
         if (Next(ref reader) != type)
         {
-            throw new JsonException($"Expected {type} in a chat completion chunk, found {reader.TokenType}.");
+            throw new JsonException($"Expected {type} in a chat completion, found {reader.TokenType}.");
         }
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader) =>
-        reader.Read() ? reader.TokenType : throw new JsonException("The chat completion chunk ended early.");
+        reader.Read() ? reader.TokenType : throw new JsonException("The chat completion ended early.");
 }

@@ -6,12 +6,12 @@ using Wrapper.Infrastructure.OpenAI;
 
 namespace Wrapper.IntegrationTests.OpenAI;
 
-/// <summary><see cref="ChatCompletionChunks"/>: the request body of a streamed chat completion and the parsing of its
-/// events, on chunks as Azure OpenAI sends them.</summary>
+/// <summary><see cref="ChatCompletionsWire"/>: the request bodies of chat completions and the parsing of whole answers
+/// and of streamed chunks, as Azure OpenAI sends them.</summary>
 [TestFixture]
-public sealed class ChatCompletionChunksTests
+public sealed class ChatCompletionsWireTests
 {
-    private static ChatCompletionChunk Parse(string data) => ChatCompletionChunks.Parse(Encoding.UTF8.GetBytes(data));
+    private static ChatCompletionChunk Parse(string data) => ChatCompletionsWire.ParseChunk(Encoding.UTF8.GetBytes(data));
 
     [Test]
     public void TheFirstAzureChunkCarriesNoTextAndNoModel()
@@ -135,7 +135,7 @@ public sealed class ChatCompletionChunksTests
         using var stream = new OneByteStream(Encoding.UTF8.GetBytes(wire));
 
         var chunks = new List<ChatCompletionChunk>();
-        await foreach (var item in ChatCompletionChunks.Read(stream, CancellationToken.None))
+        await foreach (var item in ChatCompletionsWire.ReadChunks(stream, CancellationToken.None))
         {
             chunks.Add(item.Data);
         }
@@ -148,10 +148,40 @@ public sealed class ChatCompletionChunksTests
     }
 
     [Test]
-    public void TheRequestBodyIsTheOneTheSdkWouldSend()
+    public void AWholeAnswerGivesTheTextFinishReasonModelAndUsageOfItsFirstChoice()
     {
-        var body = ChatCompletionChunks.WriteStreamingRequest(
-            [ChatMessage.System("Be brief."), ChatMessage.User("Say \"hi\" <b>"), ChatMessage.Assistant("hi"), ChatMessage.User("again")], "gpt-4o-mini");
+        var answer = ChatCompletionsWire.ParseAnswer(Encoding.UTF8.GetBytes("""
+            {"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"finish_reason":"length","index":0,"logprobs":null,
+            "message":{"annotations":[],"content":"I am \u0022fine\u0022.","refusal":null,"role":"assistant"}},
+            {"finish_reason":"stop","index":1,"message":{"content":"other","role":"assistant"}}],
+            "created":1732950000,"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","object":"chat.completion",
+            "prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}],"system_fingerprint":"fp_1",
+            "usage":{"completion_tokens":5,"prompt_tokens":12,"total_tokens":17}}
+            """));
+
+        Assert.That(answer, Is.EqualTo(new ChatCompletionAnswer("I am \"fine\".", "length", "gpt-4o-mini-2024-07-18", new TokenUsage(12, 5))));
+    }
+
+    [Test]
+    public void AnAnswerWithoutTextHasEmptyText() =>
+        Assert.That(ChatCompletionsWire.ParseAnswer("""{"choices":[{"index":0,"finish_reason":"content_filter","message":{"content":null}}]}"""u8),
+            Is.EqualTo(new ChatCompletionAnswer(string.Empty, "content_filter", null, null)));
+
+    [Test]
+    public void AnAnswerThatIsNotJsonThrowsAJsonException() =>
+        Assert.That(() => ChatCompletionsWire.ParseAnswer("<html>Bad gateway</html>"u8), Throws.InstanceOf<JsonException>());
+
+    [Test]
+    public void TheRequestBodyIsTheOneTheSdkWouldSend() =>
+        Assert.That(Encoding.UTF8.GetString(ChatCompletionsWire.WriteRequest([ChatMessage.User("hi")], "gpt-4o-mini", stream: false)),
+            Is.EqualTo("""{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-mini"}"""));
+
+    [Test]
+    public void TheStreamedRequestBodyIsTheOneTheSdkWouldSend()
+    {
+        var body = ChatCompletionsWire.WriteRequest(
+            [ChatMessage.System("Be brief."), ChatMessage.User("Say \"hi\" <b>"), ChatMessage.Assistant("hi"), ChatMessage.User("again")], "gpt-4o-mini",
+            stream: true);
 
         Assert.That(Encoding.UTF8.GetString(body), Is.EqualTo(
             """{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say \u0022hi\u0022 \u003Cb\u003E"},"""
