@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 using MediatR;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Wrapper.Api.Health;
+using Wrapper.Application.Chat;
 using Wrapper.Domain.Chat;
 using Wrapper.Infrastructure.Telemetry;
 
@@ -68,7 +70,8 @@ public sealed class RequestMetricsMiddleware
     }
 }
 
-/// <summary>Records the tokens of every completed model call (<c>wrapper.tokens</c> by deployment and kind).</summary>
+/// <summary>Records the tokens of every completed model call (<c>wrapper.tokens</c> by deployment and kind): a whole
+/// answer when it comes back, a streamed one when its <see cref="ChatStreamCompleted"/> passes by.</summary>
 public sealed class TokenUsageBehaviour<TRequest, TResponse> : IPipelineBehavior<TRequest, TResponse>
 {
     private readonly WrapperMetrics _metrics;
@@ -78,11 +81,29 @@ public sealed class TokenUsageBehaviour<TRequest, TResponse> : IPipelineBehavior
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
         var response = await next();
-        if (response is ChatCompletion completion)
+        switch (response)
         {
-            _metrics.RecordTokens(completion.Model, completion.Usage);
+            case ChatCompletion completion:
+                _metrics.RecordTokens(completion.Model, completion.Usage);
+                break;
+            case IAsyncEnumerable<ChatStreamUpdate> updates:
+                return (TResponse)(object)RecordingTokens(updates);
         }
 
         return response;
+    }
+
+    private async IAsyncEnumerable<ChatStreamUpdate> RecordingTokens(IAsyncEnumerable<ChatStreamUpdate> updates,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var update in updates.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (update is ChatStreamCompleted done)
+            {
+                _metrics.RecordTokens(done.Model, done.Usage);
+            }
+
+            yield return update;
+        }
     }
 }

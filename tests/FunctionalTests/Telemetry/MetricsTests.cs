@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.FunctionalTests.Infrastructure;
@@ -66,6 +67,33 @@ public sealed class MetricsTests
             Assert.That(all.Any(m => m.Instrument == "wrapper.tokens" && Equals(m.Tags["kind"], "completion") && m.Value > 0), Is.True, "completion tokens");
             Assert.That(all.Any(m => m.Instrument == "wrapper.upstream.duration" && Equals(m.Tags["deployment"], UpstreamApiFactory.Deployment)
                                      && Equals(m.Tags["http.response.status_code"], "200") && m.Value >= 0), Is.True, "upstream latency");
+        });
+    }
+
+    [Test]
+    public async Task AStreamedChatShouldCountItsTokensOnceItEnds()
+    {
+        await using var factory = await UpstreamApiFactory.StartAsync();
+        using var client = factory.CreateClient();
+        var (listener, seen) = Listen(factory.Services.GetRequiredService<WrapperMetrics>().Meter);
+        string events;
+        using (listener)
+        {
+            using var response = await client.PostAsync("/chat", Json("""{"messages":[{"role":"user","content":"hello there"}],"stream":true}"""));
+            events = await response.Content.ReadAsStringAsync();
+            Assert.That((int)response.StatusCode, Is.EqualTo(200), events);
+        }
+
+        // The done event carries the usage the upstream reported; the counters must say the same, once.
+        using var done = JsonDocument.Parse(events.Split("event: done\ndata: ")[1].Split('\n')[0]);
+        var usage = done.RootElement.GetProperty("usage");
+        var tokens = seen.Where(m => m.Instrument == "wrapper.tokens" && Equals(m.Tags["deployment"], UpstreamApiFactory.Deployment)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(usage.GetProperty("completion_tokens").GetInt32(), Is.GreaterThan(0));
+            Assert.That(tokens.Where(m => Equals(m.Tags["kind"], "prompt")).Sum(m => m.Value), Is.EqualTo(usage.GetProperty("prompt_tokens").GetInt32()));
+            Assert.That(tokens.Where(m => Equals(m.Tags["kind"], "completion")).Sum(m => m.Value),
+                Is.EqualTo(usage.GetProperty("completion_tokens").GetInt32()));
         });
     }
 
