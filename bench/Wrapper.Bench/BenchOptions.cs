@@ -20,6 +20,7 @@ public sealed record BenchOptions
           --threads N          wrk threads                                                      (default: 2)
           --duration S         measured seconds at N connections                                (default: 15)
           --warmup S           seconds of load before each measured run (JIT tiering, pools)     (default: 30)
+          --max-extra-warmup S then, for .NET targets, more load while the JIT is still busy       (default: 90)
           --latency-duration S seconds at 1 connection for the unloaded latency (0 = skip)     (default: 5)
           --label TEXT         name of this run in the report, e.g. before / after              (default: run)
           --out FILE           markdown report                                (default: bench/results/latest.md)
@@ -39,6 +40,8 @@ public sealed record BenchOptions
     public int DurationSeconds { get; init; } = 15;
 
     public int WarmupSeconds { get; init; } = 30;
+
+    public int MaxExtraWarmupSeconds { get; init; } = 90;
 
     public int LatencyDurationSeconds { get; init; } = 5;
 
@@ -75,6 +78,7 @@ public sealed record BenchOptions
                 "--threads" => options with { Threads = Number(1) },
                 "--duration" => options with { DurationSeconds = Number(1) },
                 "--warmup" => options with { WarmupSeconds = Number(0) },
+                "--max-extra-warmup" => options with { MaxExtraWarmupSeconds = Number(0) },
                 "--latency-duration" => options with { LatencyDurationSeconds = Number(0) },
                 "--label" => options with { Label = Value() },
                 "--out" => options with { OutputPath = Value() },

@@ -115,6 +115,43 @@ public sealed class BenchRunner
         return rows.Any(row => row.Failure is not null) ? 1 : 0;
     }
 
+    /// <summary>Tiered compilation (with PGO's instrumented tier) can keep a .NET process's JIT busy for a minute of
+    /// load on two shared cores, which would be measured as the target's cost. After the fixed warm-up, the load goes
+    /// on in slices of <see cref="JitSliceSeconds"/> while the JIT takes more than <see cref="SettledJitShare"/> of one
+    /// core, for at most <see cref="BenchOptions.MaxExtraWarmupSeconds"/>.</summary>
+    private async Task WarmUntilJitSettlesAsync(Deployment target, BenchRequest request, Wrk wrk)
+    {
+        for (var extra = 0; extra < _options.MaxExtraWarmupSeconds; extra += JitSliceSeconds)
+        {
+            var counters = RuntimeCounters.TryStart(target.Measured.Id);
+            if (counters is null)
+            {
+                return;
+            }
+
+            RuntimeTotals totals;
+            await using (counters)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1.1));
+                await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, JitSliceSeconds);
+                totals = await counters.StopAsync();
+            }
+
+            var share = totals.JitMilliseconds / (JitSliceSeconds * 1000.0);
+            if (share <= SettledJitShare)
+            {
+                return;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  the JIT is still busy ({share:P0} of a core): {JitSliceSeconds} s more"));
+        }
+
+        Console.WriteLine($"  the JIT did not settle within {_options.MaxExtraWarmupSeconds} s more: measuring anyway");
+    }
+
+    private const int JitSliceSeconds = 5;
+    private const double SettledJitShare = 0.02;
+
     private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream)
     {
         var mode = stream ? "stream" : "plain";
@@ -135,6 +172,10 @@ public sealed class BenchRunner
         {
             Console.WriteLine($"  warm-up {_options.WarmupSeconds} s");
             await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, _options.WarmupSeconds);
+            if (target.IsDotNet)
+            {
+                await WarmUntilJitSettlesAsync(target, request, wrk);
+            }
         }
 
         var counters = target.IsDotNet ? RuntimeCounters.TryStart(target.Measured.Id) : null;

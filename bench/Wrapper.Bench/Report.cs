@@ -15,7 +15,7 @@ public static class Report
         md.AppendLine();
         md.AppendLine(Invariant, $"- run: {run.Started:yyyy-MM-dd HH:mm} UTC, commit {run.Commit}");
         md.AppendLine(Invariant, $"- machine: {run.Tools}; load average (1/5/15 min) {run.LoadAtStart} at start, {run.LoadAtEnd} at end");
-        md.AppendLine(Invariant, $"- load: wrk, {options.Connections} connections on {options.Threads} threads for {options.DurationSeconds} s after {options.WarmupSeconds} s of warm-up; then 1 connection for {options.LatencyDurationSeconds} s");
+        md.AppendLine(Invariant, $"- load: wrk, {options.Connections} connections on {options.Threads} threads for {options.DurationSeconds} s after {options.WarmupSeconds} s of warm-up (then, for .NET targets, up to {options.MaxExtraWarmupSeconds} s more until the JIT settles); then 1 connection for {options.LatencyDurationSeconds} s");
         md.AppendLine("- request: `/chat`-style short history (system, user, assistant, user); `plain` = one JSON answer, `stream` = server-sent events; simulator at zero latency, 60-token answers");
         if (options.ServiceEnvironment.Count > 0)
         {
@@ -25,13 +25,13 @@ public static class Report
         md.AppendLine();
         md.AppendLine(Invariant, $"## Under load ({options.Connections} connections)");
         md.AppendLine();
-        md.AppendLine("| | target | mode | req/s | vs (1) | vs (2) | p50 ms | p90 ms | p99 ms | p50 added vs (1) | TTFT p50 ms | peak RSS MB | CPU ms/req | sim CPU ms/req | alloc KB/req | GCs 0/1/2 | errors |");
-        md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| | target | mode | req/s | vs (1) | vs (2) | p50 ms | p90 ms | p99 ms | p50 added vs (1) | TTFT p50 ms | peak RSS MB | CPU ms/req | sim CPU ms/req | alloc KB/req | GCs 0/1/2 | JIT ms | errors |");
+        md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var row in rows)
         {
             if (row.Loaded is not { } loaded)
             {
-                md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | failed: {row.Failure} |||||||||||||");
+                md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | failed: {row.Failure} ||||||||||||||");
                 continue;
             }
 
@@ -40,7 +40,7 @@ public static class Report
             md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | {loaded.RequestsPerSecond:0} | {Ratio(loaded, direct)} | {Ratio(loaded, yarp)} | "
                 + $"{Ms(loaded.P50)} | {Ms(loaded.P90)} | {Ms(loaded.P99)} | {Added(loaded, direct)} | {Value(row.TtftLoadedMs, "0.00")} | "
                 + $"{row.PeakWorkingSetBytes / 1048576.0:0} | {Value(row.CpuMsPerRequest, "0.000")} | {Value(row.SimulatorCpuMsPerRequest, "0.000")} | "
-                + $"{Value(row.AllocatedBytesPerRequest / 1024, "0.0")} | {Gcs(row.Runtime)} | {loaded.Errors} |");
+                + $"{Value(row.AllocatedBytesPerRequest / 1024, "0.0")} | {Gcs(row.Runtime)} | {Value(row.Runtime?.JitMilliseconds, "0")} | {loaded.Errors} |");
         }
 
         if (rows.Any(row => row.Unloaded is not null))
@@ -80,7 +80,7 @@ public static class Report
         md.AppendLine("- `p50 added vs (1)` is the p50 latency minus that of (1) in the same mode; unloaded, it is the time the proxy itself adds to one call.");
         md.AppendLine("- `TTFT`: time from sending the streaming request to the first event carrying text, by one extra connection beside the load (loaded) or alone for 3 s (unloaded).");
         md.AppendLine("- `peak RSS`: VmHWM of the reported process since it started (for (3b): the gateway's own process). `CPU ms/req`: its user+system CPU time over the loaded run divided by requests; `sim CPU ms/req`: the simulator's, for comparison.");
-        md.AppendLine("- `alloc KB/req` and `GCs`: the process's `System.Runtime` event counters (`alloc-rate`, `gen-N-gc-count`) read over EventPipe during the loaded run, divided by requests (.NET processes only).");
+        md.AppendLine("- `alloc KB/req` and `GCs`: the process's `System.Runtime` event counters (`alloc-rate`, `gen-N-gc-count`) read over EventPipe during the loaded run, divided by requests (.NET processes only). `JIT ms`: its `time-in-jit` over the loaded run; after the fixed warm-up, a .NET target is kept under load in 5 s slices until its JIT takes at most 2 % of a core (or for at most the extra warm-up), so that the run measures the code, not its compilation.");
         foreach (var note in notes)
         {
             md.AppendLine(Invariant, $"- {note}");

@@ -5,9 +5,15 @@ using Microsoft.Diagnostics.Tracing;
 namespace Wrapper.Bench;
 
 /// <summary>Totals of a .NET process's runtime counters over a window.</summary>
-public sealed record RuntimeTotals(double AllocatedBytes, long Gen0, long Gen1, long Gen2, int Intervals);
+/// <param name="AllocatedBytes">Bytes allocated (<c>alloc-rate</c>).</param>
+/// <param name="Gen0">Generation 0 collections.</param>
+/// <param name="Gen1">Generation 1 collections.</param>
+/// <param name="Gen2">Generation 2 collections.</param>
+/// <param name="Intervals">Counter intervals reported (0: the counters never arrived).</param>
+/// <param name="JitMilliseconds">Time the JIT spent compiling (<c>time-in-jit</c>).</param>
+public sealed record RuntimeTotals(double AllocatedBytes, long Gen0, long Gen1, long Gen2, int Intervals, double JitMilliseconds);
 
-/// <summary>Reads the <c>System.Runtime</c> event counters (<c>alloc-rate</c>, <c>gen-N-gc-count</c>) of another .NET
+/// <summary>Reads the <c>System.Runtime</c> event counters (<c>alloc-rate</c>, <c>gen-N-gc-count</c>, <c>time-in-jit</c>) of another .NET
 /// process over EventPipe, the way <c>dotnet-counters</c> does, and adds up their per-interval increments while it runs.
 /// Started a second before a measured run and stopped a little after it, the sum covers the whole run.</summary>
 public sealed class RuntimeCounters : IAsyncDisposable
@@ -22,6 +28,7 @@ public sealed class RuntimeCounters : IAsyncDisposable
     private double _gen0;
     private double _gen1;
     private double _gen2;
+    private double _jit;
     private int _intervals;
 
     private RuntimeCounters(EventPipeSession session)
@@ -67,7 +74,7 @@ public sealed class RuntimeCounters : IAsyncDisposable
         await Task.WhenAny(_processing, Task.Delay(TimeSpan.FromSeconds(5)));
         lock (_gate)
         {
-            return new RuntimeTotals(_allocated, (long)_gen0, (long)_gen1, (long)_gen2, _intervals);
+            return new RuntimeTotals(_allocated, (long)_gen0, (long)_gen1, (long)_gen2, _intervals, _jit);
         }
     }
 
@@ -100,6 +107,9 @@ public sealed class RuntimeCounters : IAsyncDisposable
                     break;
                 case "gen-2-gc-count":
                     _gen2 += increment;
+                    break;
+                case "time-in-jit":
+                    _jit += increment;
                     break;
             }
         }
