@@ -95,9 +95,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
 
     /// <summary>Starts a stream on <paramref name="upstream"/> and reads it up to its first piece of text (or its end).
     /// The stream then lives on its own token source: linked to the caller, no longer to this try's deadline.</summary>
-    /// <remarks>The request goes through the SDK client's protocol method (same pipeline: URI, api-version, key or token,
-    /// bounded retries, network timeout), but the events are parsed by <see cref="ChatCompletionsWire"/> rather than
-    /// into the SDK's object model.</remarks>
+    /// <remarks>Sent like <see cref="CompleteOnAsync"/>; the events are read by <see cref="ChatCompletionsWire.ReadChunks"/>.</remarks>
     private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, IReadOnlyList<ChatMessage> messages,
         UpstreamAttempt attempt)
     {
@@ -135,7 +133,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
                     throw BrokenOff();
                 }
 
-                if (stream.State.FinishReason == "content_filter")
+                if (stream.State.FinishReason == ChatCompletionsWire.ContentFilter)
                 {
                     throw FilteredAnswer();
                 }
@@ -252,7 +250,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
 
     private static ChatCompletion ToDomain(ChatCompletionAnswer answer, string deployment)
     {
-        if (answer.FinishReason == "content_filter" && answer.Content.Length == 0)
+        if (answer.FinishReason == ChatCompletionsWire.ContentFilter && answer.Content.Length == 0)
         {
             throw FilteredAnswer();
         }

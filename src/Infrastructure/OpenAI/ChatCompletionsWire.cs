@@ -41,8 +41,11 @@ internal static class ChatCompletionsWire
     private static readonly JsonEncodedText UserRole = JsonEncodedText.Encode("user");
     private static readonly JsonEncodedText AssistantRole = JsonEncodedText.Encode("assistant");
 
+    /// <summary>The finish reason of an answer that the content filter cut or blocked.</summary>
+    public const string ContentFilter = "content_filter";
+
     // The finish reasons the protocol defines, so that the usual ones cost no string.
-    private static readonly string[] KnownFinishReasons = ["stop", "length", "content_filter", "tool_calls", "function_call"];
+    private static readonly string[] KnownFinishReasons = ["stop", "length", ContentFilter, "tool_calls", "function_call"];
 
     /// <summary>The request body of a chat completion on <paramref name="deployment"/>, streamed or not.</summary>
     public static byte[] WriteRequest(IReadOnlyList<ChatMessage> messages, string deployment, bool stream)
@@ -120,29 +123,24 @@ internal static class ChatCompletionsWire
         {
             if (reader.ValueTextEquals("choices"u8))
             {
-                if (Next(ref reader) == JsonTokenType.StartArray)
+                if (ValueIs(ref reader, JsonTokenType.StartArray))
                 {
                     ReadChoices(ref reader, messageName, ref content, ref finishReason);
-                }
-                else
-                {
-                    reader.Skip();
                 }
             }
             else if (reader.ValueTextEquals("model"u8))
             {
-                if (Next(ref reader) == JsonTokenType.String && !reader.ValueSpan.IsEmpty)
+                if (ValueIs(ref reader, JsonTokenType.String) && !reader.ValueSpan.IsEmpty)
                 {
                     model = reader.GetString();
-                }
-                else
-                {
-                    reader.Skip();
                 }
             }
             else if (reader.ValueTextEquals("usage"u8))
             {
-                usage = Next(ref reader) == JsonTokenType.StartObject ? ReadUsage(ref reader) : SkipValue(ref reader);
+                if (ValueIs(ref reader, JsonTokenType.StartObject))
+                {
+                    usage = ReadUsage(ref reader);
+                }
             }
             else if (reader.ValueTextEquals("error"u8))
             {
@@ -150,8 +148,7 @@ internal static class ChatCompletionsWire
             }
             else
             {
-                Next(ref reader);
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -174,41 +171,28 @@ internal static class ChatCompletionsWire
             {
                 if (reader.ValueTextEquals("index"u8))
                 {
-                    if (Next(ref reader) == JsonTokenType.Number)
+                    if (ValueIs(ref reader, JsonTokenType.Number))
                     {
                         index = reader.GetInt32();
-                    }
-                    else
-                    {
-                        reader.Skip();
                     }
                 }
                 else if (reader.ValueTextEquals("finish_reason"u8))
                 {
-                    if (Next(ref reader) == JsonTokenType.String)
+                    if (ValueIs(ref reader, JsonTokenType.String))
                     {
                         choiceFinish = FinishReason(ref reader);
-                    }
-                    else
-                    {
-                        reader.Skip();
                     }
                 }
                 else if (reader.ValueTextEquals(messageName))
                 {
-                    if (Next(ref reader) == JsonTokenType.StartObject)
+                    if (ValueIs(ref reader, JsonTokenType.StartObject))
                     {
                         choiceContent = ReadContent(ref reader);
-                    }
-                    else
-                    {
-                        reader.Skip();
                     }
                 }
                 else
                 {
-                    Next(ref reader);
-                    reader.Skip();
+                    SkipValue(ref reader);
                 }
             }
 
@@ -226,18 +210,16 @@ internal static class ChatCompletionsWire
         string? content = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("content"u8) && Next(ref reader) == JsonTokenType.String)
+            if (reader.ValueTextEquals("content"u8))
             {
-                content = reader.GetString();
+                if (ValueIs(ref reader, JsonTokenType.String))
+                {
+                    content = reader.GetString();
+                }
             }
             else
             {
-                if (reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    Next(ref reader);
-                }
-
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -249,22 +231,23 @@ internal static class ChatCompletionsWire
         int prompt = 0, completion = 0;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("prompt_tokens"u8) && Next(ref reader) == JsonTokenType.Number)
+            if (reader.ValueTextEquals("prompt_tokens"u8))
             {
-                prompt = Math.Max(0, reader.GetInt32());
+                if (ValueIs(ref reader, JsonTokenType.Number))
+                {
+                    prompt = Math.Max(0, reader.GetInt32());
+                }
             }
-            else if (reader.ValueTextEquals("completion_tokens"u8) && Next(ref reader) == JsonTokenType.Number)
+            else if (reader.ValueTextEquals("completion_tokens"u8))
             {
-                completion = Math.Max(0, reader.GetInt32());
+                if (ValueIs(ref reader, JsonTokenType.Number))
+                {
+                    completion = Math.Max(0, reader.GetInt32());
+                }
             }
             else
             {
-                if (reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    Next(ref reader);
-                }
-
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -288,22 +271,20 @@ internal static class ChatCompletionsWire
     private static UpstreamException StreamedError(ref Utf8JsonReader reader)
     {
         string? code = null;
-        if (Next(ref reader) == JsonTokenType.StartObject)
+        if (ValueIs(ref reader, JsonTokenType.StartObject))
         {
             while (Next(ref reader) == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("code"u8) && Next(ref reader) == JsonTokenType.String)
+                if (reader.ValueTextEquals("code"u8))
                 {
-                    code = reader.GetString();
+                    if (ValueIs(ref reader, JsonTokenType.String))
+                    {
+                        code = reader.GetString();
+                    }
                 }
                 else
                 {
-                    if (reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        Next(ref reader);
-                    }
-
-                    reader.Skip();
+                    SkipValue(ref reader);
                 }
             }
         }
@@ -313,10 +294,24 @@ internal static class ChatCompletionsWire
             upstreamStatus: 200);
     }
 
-    private static TokenUsage? SkipValue(ref Utf8JsonReader reader)
+    /// <summary>Moves to the value of the property the reader is on; true when it is of <paramref name="type"/> (the
+    /// reader then on it), otherwise skips the whole value and returns false.</summary>
+    private static bool ValueIs(ref Utf8JsonReader reader, JsonTokenType type)
     {
+        if (Next(ref reader) == type)
+        {
+            return true;
+        }
+
         reader.Skip();
-        return null;
+        return false;
+    }
+
+    /// <summary>Skips the value of the property the reader is on, whatever its shape.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        Next(ref reader);
+        reader.Skip();
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
