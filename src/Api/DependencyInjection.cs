@@ -46,6 +46,8 @@ public static class DependencyInjection
         services.AddHealthEndpoints();
         services.AddTelemetry(configuration);
         services.AddApiSecurity(configuration);
+        services.AddHttpContextAccessor();
+        services.AddScoped<Wrapper.Application.Common.Interfaces.ICurrentClient, HttpCurrentClient>();
         services.AddMcpTools();
 
         services.AddOpenApiDocument(IsSimulated(configuration));

@@ -25,7 +25,8 @@ public sealed class AgentsController : ControllerBase
     /// <param name="body">Optional JSON body with the same fields.</param>
     /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
     /// <response code="200">The answer with its numbered citations.</response>
-    /// <response code="400">The agent name or question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names no usable thread (<c>upstream_rejected_request</c>).</response>
+    /// <response code="400">The agent name or question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names a thread still busy with an earlier question (<c>upstream_rejected_request</c>).</response>
+    /// <response code="404"><c>thread_id</c> names no conversation thread of this client: it never existed, was deleted, or belongs to another client (<c>thread_not_found</c>).</response>
     /// <response code="429">The Agent Service or its model is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
     /// <response code="502">Our Agent Service configuration is wrong or the agent's run failed.</response>
     /// <response code="503">The Agent Service, or this agent, is unavailable or not configured (<c>upstream_unavailable</c>).</response>
@@ -33,6 +34,7 @@ public sealed class AgentsController : ControllerBase
     [HttpPost("{name}")]
     [Consumes("application/json")]
     [ProducesResponseType<AgentAnswerResponse>(StatusCodes.Status200OK, "application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ApiErrors]
     public async Task<AgentAnswerResponse> Post(
         string name,

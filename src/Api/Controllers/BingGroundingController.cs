@@ -21,6 +21,7 @@ public sealed class BingGroundingController : ControllerBase
     /// Give the question as <c>?query=</c> or as a JSON body <c>{"query": "..."}</c>. Each question runs on a new
     /// conversation thread that is deleted afterwards, unless <c>keep_thread</c> is true or a <c>thread_id</c>
     /// continues an earlier conversation; the answer then carries <c>thread_id</c> for the next question.
+    /// A thread belongs to the client that made it: only that client can continue or end it.
     /// Without <c>AZURE_AI_PROJECT_ENDPOINT</c> the built-in simulator answers.
     /// </remarks>
     /// <param name="query">The question (overrides the body's).</param>
@@ -29,7 +30,8 @@ public sealed class BingGroundingController : ControllerBase
     /// <param name="body">Optional JSON body with the same fields.</param>
     /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
     /// <response code="200">The answer with its numbered citations.</response>
-    /// <response code="400">The question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names no usable thread (<c>upstream_rejected_request</c>).</response>
+    /// <response code="400">The question is invalid (<c>validation_failed</c>), or <c>thread_id</c> names a thread still busy with an earlier question (<c>upstream_rejected_request</c>).</response>
+    /// <response code="404"><c>thread_id</c> names no conversation thread of this client: it never existed, was deleted, or belongs to another client (<c>thread_not_found</c>).</response>
     /// <response code="429">The Agent Service or its model is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
     /// <response code="502">Our Agent Service configuration is wrong (<c>upstream_authentication_failed</c>, <c>upstream_not_found</c>) or the agent's run failed (<c>upstream_bad_response</c>).</response>
     /// <response code="503">The Agent Service is unavailable or not configured (<c>upstream_unavailable</c>).</response>
@@ -37,6 +39,7 @@ public sealed class BingGroundingController : ControllerBase
     [HttpPost]
     [Consumes("application/json")]
     [ProducesResponseType<AgentAnswerResponse>(StatusCodes.Status200OK, "application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ApiErrors]
     public async Task<AgentAnswerResponse> Post(
         [FromQuery] string? query,

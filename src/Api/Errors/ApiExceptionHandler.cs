@@ -10,6 +10,7 @@ namespace Wrapper.Api.Errors;
 /// <summary>
 /// The one place where exceptions become RFC 9457 ProblemDetails: validation → 400 with <c>errors</c>,
 /// <see cref="UpstreamException"/> → the status of <see cref="UpstreamProblem.For"/> (+ <c>Retry-After</c>),
+/// <see cref="ThreadNotFoundException"/> → 404 <c>thread_not_found</c>,
 /// a malformed or oversized HTTP request → its 4xx, a request the client aborted → no body at all, and
 /// anything else → 500 without exception text. Endpoints added later need no change here.
 /// </summary>
@@ -61,6 +62,17 @@ public sealed class ApiExceptionHandler : IExceptionHandler
                     });
                 }
 
+                break;
+
+            case ThreadNotFoundException threadNotFound:
+                problem = new ProblemDetails
+                {
+                    Status = StatusCodes.Status404NotFound,
+                    Type = ProblemTypes.NotFound,
+                    Title = "No such conversation thread",
+                    Detail = threadNotFound.Message,
+                };
+                problem.Extensions["code"] = ProblemCodes.ThreadNotFound;
                 break;
 
             case BadHttpRequestException badRequest:

@@ -23,6 +23,10 @@ public static class McpToolErrors
                 var details = string.Join("; ", validation.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")));
                 return Error(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, $"{ValidationProblems.Title} {details}");
             }
+            catch (ThreadNotFoundException threadNotFound)
+            {
+                return Error(StatusCodes.Status404NotFound, ProblemCodes.ThreadNotFound, $"No such conversation thread: {threadNotFound.Message}");
+            }
             catch (UpstreamException upstream)
             {
                 var mapping = UpstreamProblem.For(upstream.Failure);

@@ -17,9 +17,10 @@ public static partial class AgentQuestionRules
 
     /// <summary>Builds the domain question. A <paramref name="threadId"/> continues that thread and keeps it unless
     /// <paramref name="keepThread"/> is false (which ends the conversation after this answer); without a thread
-    /// id a new thread is made, kept only when <paramref name="keepThread"/> is true.</summary>
-    public static AgentQuestion ToQuestion(string query, string? threadId, bool? keepThread) =>
-        new(query, threadId, keepThread ?? threadId is not null);
+    /// id a new thread is made, kept only when <paramref name="keepThread"/> is true. The question is asked as the
+    /// owner of <paramref name="clientIdentity"/> (<see cref="ThreadOwnership.OwnerOf"/>).</summary>
+    public static AgentQuestion ToQuestion(string query, string? threadId, bool? keepThread, string clientIdentity) =>
+        new(query, threadId, keepThread ?? threadId is not null, ThreadOwnership.OwnerOf(clientIdentity));
 
     /// <summary>Adds the rules for query, thread_id and their combination.</summary>
     public static void AddQuestionRules<T>(this AbstractValidator<T> validator, int maxQueryLength,

@@ -12,9 +12,14 @@ public sealed record AskAgent(string? Agent, string? Query, string? ThreadId = n
 public sealed class AskAgentHandler : IRequestHandler<AskAgent, AgentAnswer>
 {
     private readonly IAgentGateway _agents;
+    private readonly ICurrentClient _client;
 
-    public AskAgentHandler(IAgentGateway agents) => _agents = agents;
+    public AskAgentHandler(IAgentGateway agents, ICurrentClient client)
+    {
+        _agents = agents;
+        _client = client;
+    }
 
     public Task<AgentAnswer> Handle(AskAgent request, CancellationToken cancellationToken) =>
-        _agents.AskAsync(request.Agent!, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread), cancellationToken);
+        _agents.AskAsOwnerAsync(request.Agent!, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread, _client.Identity), cancellationToken);
 }

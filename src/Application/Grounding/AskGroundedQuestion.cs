@@ -16,9 +16,14 @@ public sealed record AskGroundedQuestion(string? Query, string? ThreadId = null,
 public sealed class AskGroundedQuestionHandler : IRequestHandler<AskGroundedQuestion, AgentAnswer>
 {
     private readonly IAgentGateway _agents;
+    private readonly ICurrentClient _client;
 
-    public AskGroundedQuestionHandler(IAgentGateway agents) => _agents = agents;
+    public AskGroundedQuestionHandler(IAgentGateway agents, ICurrentClient client)
+    {
+        _agents = agents;
+        _client = client;
+    }
 
     public Task<AgentAnswer> Handle(AskGroundedQuestion request, CancellationToken cancellationToken) =>
-        _agents.AskAsync(AskGroundedQuestion.AgentName, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread), cancellationToken);
+        _agents.AskAsOwnerAsync(AskGroundedQuestion.AgentName, AgentQuestionRules.ToQuestion(request.Query!, request.ThreadId, request.KeepThread, _client.Identity), cancellationToken);
 }

@@ -4,7 +4,9 @@ namespace Wrapper.Domain.Agents;
 /// <param name="Message">The user message.</param>
 /// <param name="ThreadId">An existing thread to continue; null starts a new one.</param>
 /// <param name="KeepThread">True keeps the thread after answering (the answer then carries its id); false deletes it.</param>
-public sealed record AgentQuestion(string Message, string? ThreadId = null, bool KeepThread = false)
+/// <param name="Owner">The owner tag of the asking client (a hash of its identity, never its name or key): recorded on a new
+/// thread, and the only owner allowed to continue or end an existing one.</param>
+public sealed record AgentQuestion(string Message, string? ThreadId = null, bool KeepThread = false, string? Owner = null)
 {
     public string Message { get; } = Message ?? throw new ArgumentNullException(nameof(Message));
 }

@@ -10,10 +10,12 @@ public sealed class AgentGateway : IAgentGateway
 {
     private readonly Dictionary<string, AgentBase> _agents;
     private readonly AgentServiceClient? _client;
+    private readonly AgentThreadRunner _runner;
     private readonly bool _simulated;
 
-    public AgentGateway(IEnumerable<AgentBase> agents, AgentServiceConnection connection)
+    public AgentGateway(IEnumerable<AgentBase> agents, AgentServiceConnection connection, AgentThreadRunner runner)
     {
+        _runner = runner;
         _agents = new Dictionary<string, AgentBase>(StringComparer.OrdinalIgnoreCase);
         foreach (var agent in agents)
         {
@@ -35,6 +37,10 @@ public sealed class AgentGateway : IAgentGateway
         _agents.TryGetValue(agentName, out var agent)
             ? agent.AskAsync(question, cancellationToken)
             : throw new UpstreamException(UpstreamFailure.NotFound, $"No agent is named '{agentName}'.");
+
+    /// <summary>Reads the owner tag the thread's metadata recorded at creation (<c>GET /threads/{threadId}</c>).</summary>
+    public Task<string?> GetThreadOwnerAsync(string threadId, CancellationToken cancellationToken) =>
+        _runner.GetThreadOwnerAsync(threadId, cancellationToken);
 
     /// <summary>Reads each configured agent (<c>GET /assistants/{id}</c>), the Bing grounding agent first; with none
     /// configured, lists one agent to prove the service and our credentials.</summary>

@@ -63,11 +63,24 @@ public sealed class AgentServiceClient : IDisposable
     public async Task ListAgentsAsync(CancellationToken cancellationToken) =>
         await SendAsync<JsonElement>(RequestMethod.Get, ["assistants"], [("limit", "1")], null, "agent list", cancellationToken).ConfigureAwait(false);
 
-    /// <summary><c>POST /threads</c>: a new, empty thread. Returns its id.</summary>
-    public async Task<string> CreateThreadAsync(CancellationToken cancellationToken)
+    /// <summary><c>POST /threads</c>: a new, empty thread carrying <paramref name="metadata"/> (when given). Returns its id.</summary>
+    public async Task<string> CreateThreadAsync(IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
-        var thread = await SendAsync<AgentServiceWire.IdObject>(RequestMethod.Post, ["threads"], null, new { }, "thread", cancellationToken).ConfigureAwait(false);
+        var thread = await SendAsync<AgentServiceWire.IdObject>(RequestMethod.Post, ["threads"], null,
+            new AgentServiceWire.CreateThreadRequest(metadata is { Count: > 0 } ? metadata : null), "thread", cancellationToken).ConfigureAwait(false);
         return RequireId(thread.Id, "thread");
+    }
+
+    /// <summary><c>GET /threads/{threadId}</c>: the thread's metadata (empty when it has none).</summary>
+    /// <exception cref="UpstreamException"><see cref="UpstreamFailure.NotFound"/> when no such thread exists.</exception>
+    public async Task<IReadOnlyDictionary<string, string>> GetThreadMetadataAsync(string threadId, CancellationToken cancellationToken)
+    {
+        var thread = await SendAsync<AgentServiceWire.ThreadObject>(RequestMethod.Get, ["threads", threadId], null, null, "thread",
+            cancellationToken).ConfigureAwait(false);
+        RequireId(thread.Id, "thread");
+        return (thread.Metadata ?? [])
+            .Where(pair => pair.Value is not null)
+            .ToDictionary(pair => pair.Key, pair => pair.Value!, StringComparer.Ordinal);
     }
 
     /// <summary><c>POST /threads/{threadId}/messages</c> with a user message.</summary>

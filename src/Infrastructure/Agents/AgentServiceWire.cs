@@ -14,6 +14,13 @@ internal static class AgentServiceWire
 
     public sealed record CreateMessageRequest(string Role, string Content);
 
+    /// <summary>The body of <c>POST /threads</c>: no messages, only metadata (up to 16 pairs, keys up to 64 characters,
+    /// values up to 512: <c>ThreadsCreateThreadOptionalParams.metadata</c> of @azure/ai-agents 1.1.0).</summary>
+    public sealed record CreateThreadRequest(IReadOnlyDictionary<string, string>? Metadata);
+
+    /// <summary>A thread (<c>{"id","object":"thread","created_at","tool_resources","metadata"}</c>): the parts read here.</summary>
+    public sealed record ThreadObject(string? Id, Dictionary<string, string?>? Metadata);
+
     public sealed record CreateRunRequest(string AssistantId);
 
     public sealed record IdObject(string? Id);

@@ -24,9 +24,15 @@ namespace Wrapper.Infrastructure.Agents;
 /// (function tools, which this service cannot answer) → the run is cancelled, BadResponse (502).</para>
 /// <para>A thread the caller kept is deleted only when the caller ends the conversation (<c>keep</c> false); a new
 /// thread the caller wanted kept is still deleted when the question failed, since its id never reached the caller.</para>
+/// <para>A new thread records the asking client's owner tag (<see cref="AgentQuestion.Owner"/>) in its metadata under
+/// <see cref="OwnerMetadataKey"/>; <see cref="GetThreadOwnerAsync"/> reads it back. Checking it is the caller's rule
+/// (the application's <c>ThreadOwnership</c>), not this class's.</para>
 /// </remarks>
 public sealed class AgentThreadRunner
 {
+    /// <summary>The thread metadata key holding the owner tag (Agent Service metadata keys are at most 64 characters).</summary>
+    public const string OwnerMetadataKey = "wrapper_owner";
+
     private const double PollBackoff = 1.5;
 
     private readonly AgentServiceClient? _client;
@@ -67,7 +73,7 @@ public sealed class AgentThreadRunner
         {
             if (threadId is null)
             {
-                threadId = await CreateThreadAsync(client, token).ConfigureAwait(false);
+                threadId = await CreateThreadAsync(client, question.Owner, token).ConfigureAwait(false);
                 createdThread = true;
                 token.ThrowIfCancellationRequested();
             }
@@ -78,8 +84,8 @@ public sealed class AgentThreadRunner
             }
             catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.NotFound)
             {
-                throw new UpstreamException(UpstreamFailure.BadRequest,
-                    "thread_id does not name an existing conversation thread (it may have been deleted).", upstreamStatus: ex.UpstreamStatus, innerException: ex);
+                // Deleted since the caller's ownership was checked (by the owner, in a concurrent request).
+                throw new ThreadNotFoundException(threadId, ex);
             }
             catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.BadRequest)
             {
@@ -135,7 +141,7 @@ public sealed class AgentThreadRunner
     /// <paramref name="token"/> fires meanwhile, the call gets <see cref="AgentServiceOptions.CleanupTimeout"/> more to
     /// answer; the caller observes <paramref name="token"/> right after it.
     /// </summary>
-    private async Task<string> CreateThreadAsync(AgentServiceClient client, CancellationToken token)
+    private async Task<string> CreateThreadAsync(AgentServiceClient client, string? owner, CancellationToken token)
     {
         token.ThrowIfCancellationRequested();
         using var bound = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
@@ -144,13 +150,32 @@ public sealed class AgentThreadRunner
         await using var graceOnCancel = token.Register(() => bound.CancelAfter(grace)).ConfigureAwait(false);
         try
         {
-            return await client.CreateThreadAsync(bound.Token).ConfigureAwait(false);
+            var metadata = owner is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [OwnerMetadataKey] = owner };
+            return await client.CreateThreadAsync(metadata, bound.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
             _logger.LogWarning("Creating an agent thread did not answer within {CleanupSeconds} s after the deadline passed or the caller left; " +
                 "a thread it created cannot be deleted", grace.TotalSeconds);
             throw new OperationCanceledException(token);
+        }
+    }
+
+    /// <summary>The owner tag recorded on the thread (<c>GET /threads/{threadId}</c>), or null when the thread does not
+    /// exist or records none.</summary>
+    /// <exception cref="UpstreamException">The service failed (other than answering 404), or is not configured.</exception>
+    public async Task<string?> GetThreadOwnerAsync(string threadId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(threadId);
+        var client = _client ?? throw NotConfigured();
+        try
+        {
+            var metadata = await client.GetThreadMetadataAsync(threadId, cancellationToken).ConfigureAwait(false);
+            return metadata.GetValueOrDefault(OwnerMetadataKey);
+        }
+        catch (UpstreamException ex) when (ex.Failure is UpstreamFailure.NotFound)
+        {
+            return null;
         }
     }
 

@@ -52,7 +52,15 @@ internal static class AgentRequestReader
             ? text
             : throw AgentApiException.BadRequest($"Missing required parameter: '{path ?? name}'.", path ?? name);
 
-    public static IReadOnlyDictionary<string, string>? Metadata(JsonObject body, string? path = null)
+    /// <summary>Metadata limits of every object that carries it: up to 16 pairs, keys up to 64 characters, values up to
+    /// 512 (the <c>metadata</c> documentation of @azure/ai-agents 1.1.0, e.g. <c>ThreadsCreateThreadOptionalParams</c>).</summary>
+    public const int MaxMetadataPairs = 16;
+
+    public const int MaxMetadataKeyLength = 64;
+
+    public const int MaxMetadataValueLength = 512;
+
+        public static IReadOnlyDictionary<string, string>? Metadata(JsonObject body, string? path = null)
     {
         var name = path ?? "metadata";
         switch (body["metadata"])
@@ -60,11 +68,23 @@ internal static class AgentRequestReader
             case null:
                 return null;
             case JsonObject metadata:
+                if (metadata.Count > MaxMetadataPairs)
+                {
+                    throw AgentApiException.BadRequest($"Invalid '{name}': at most {MaxMetadataPairs} key-value pairs are allowed, got {metadata.Count}.", name);
+                }
+
                 var result = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var (key, node) in metadata)
                 {
+                    if (key.Length > MaxMetadataKeyLength)
+                    {
+                        throw AgentApiException.BadRequest($"Invalid '{name}': keys may be at most {MaxMetadataKeyLength} characters long.", name);
+                    }
+
                     result[key] = node is JsonValue value && value.TryGetValue<string>(out var text)
-                        ? text
+                        ? text.Length <= MaxMetadataValueLength
+                            ? text
+                            : throw AgentApiException.BadRequest($"Invalid '{name}.{key}': values may be at most {MaxMetadataValueLength} characters long.", name)
                         : throw AgentApiException.BadRequest($"Invalid type for '{name}.{key}': expected a string.", name);
                 }
 

@@ -130,12 +130,13 @@ public sealed class BingGroundingTests : AgentApiTests
     }
 
     [Test]
-    public async Task ShouldRejectAThreadThatDoesNotExist()
+    public async Task ShouldAnswer404ForAThreadThatDoesNotExist()
     {
         using var response = await Ask("?query=hi&thread_id=thread_gone");
 
-        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "upstream_rejected_request");
+        var problem = await response.AssertProblemAsync(HttpStatusCode.NotFound, "thread_not_found");
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("thread_id"));
+        Assert.That(Factory.Store.GetCounters().MessagesCreated, Is.Zero, "nothing was asked");
     }
 
     [TestCase(401, HttpStatusCode.BadGateway, "upstream_authentication_failed")]

@@ -25,10 +25,14 @@ public sealed class AskAgentTests
     [Test]
     public async Task Handle_AsksTheNamedAgent()
     {
-        var answer = await new AskAgentHandler(_agents.Object).Handle(new AskAgent("plain", "Summarise the handbook", "thread_1"), CancellationToken.None);
+        var client = new Mock<ICurrentClient>();
+        client.SetupGet(c => c.Identity).Returns("alice");
+        _agents.Setup(a => a.GetThreadOwnerAsync("thread_1", It.IsAny<CancellationToken>())).ReturnsAsync(ThreadOwnership.OwnerOf("alice"));
+
+        var answer = await new AskAgentHandler(_agents.Object, client.Object).Handle(new AskAgent("plain", "Summarise the handbook", "thread_1"), CancellationToken.None);
 
         Assert.That(answer.Content, Is.EqualTo("ok"));
-        _agents.Verify(a => a.AskAsync("plain", new AgentQuestion("Summarise the handbook", "thread_1", true), CancellationToken.None), Times.Once);
+        _agents.Verify(a => a.AskAsync("plain", new AgentQuestion("Summarise the handbook", "thread_1", true, ThreadOwnership.OwnerOf("alice")), CancellationToken.None), Times.Once);
     }
 
     [TestCase("plain")]

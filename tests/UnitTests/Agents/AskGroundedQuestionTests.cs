@@ -13,7 +13,11 @@ public sealed class AskGroundedQuestionTests
 {
     private static readonly AgentAnswer Answer = new("Markets rose.", [new Citation(1, CitationType.Url, "https://a.example", "A")]);
 
+    /// <summary>The owner tag of the calling client, <c>alice</c>.</summary>
+    private static readonly string Alice = ThreadOwnership.OwnerOf("alice");
+
     private Mock<IAgentGateway> _agents = null!;
+    private Mock<ICurrentClient> _client = null!;
     private AgentQuestion? _asked;
     private string? _agentName;
 
@@ -26,7 +30,12 @@ public sealed class AskGroundedQuestionTests
         _agents.Setup(a => a.AskAsync(It.IsAny<string>(), It.IsAny<AgentQuestion>(), It.IsAny<CancellationToken>()))
             .Callback<string, AgentQuestion, CancellationToken>((n, q, _) => (_agentName, _asked) = (n, q))
             .ReturnsAsync(Answer);
+        _agents.Setup(a => a.GetThreadOwnerAsync("thread_abc", It.IsAny<CancellationToken>())).ReturnsAsync(Alice);
+        _client = new Mock<ICurrentClient>();
+        _client.SetupGet(c => c.Identity).Returns("alice");
     }
+
+    private AskGroundedQuestionHandler Handler() => new(_agents.Object, _client.Object);
 
     private static AskGroundedQuestionValidator Validator(int maxLength = 32_000) =>
         new(Options.Create(new ChatOptions { MaxMessageLength = maxLength }));
@@ -34,38 +43,38 @@ public sealed class AskGroundedQuestionTests
     [Test]
     public async Task Handle_AsksTheBingGroundingAgent_WithANewThrowawayThread()
     {
-        var answer = await new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("What happened in finance today?"), CancellationToken.None);
+        var answer = await Handler().Handle(new AskGroundedQuestion("What happened in finance today?"), CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(answer, Is.SameAs(Answer));
             Assert.That(_agentName, Is.EqualTo("bing-grounding"));
-            Assert.That(_asked, Is.EqualTo(new AgentQuestion("What happened in finance today?", null, KeepThread: false)));
+            Assert.That(_asked, Is.EqualTo(new AgentQuestion("What happened in finance today?", null, KeepThread: false, Alice)));
         }
     }
 
     [Test]
     public async Task Handle_WithAThreadId_ContinuesAndKeepsTheThread()
     {
-        await new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("And tomorrow?", "thread_abc"), CancellationToken.None);
+        await Handler().Handle(new AskGroundedQuestion("And tomorrow?", "thread_abc"), CancellationToken.None);
 
-        Assert.That(_asked, Is.EqualTo(new AgentQuestion("And tomorrow?", "thread_abc", KeepThread: true)));
+        Assert.That(_asked, Is.EqualTo(new AgentQuestion("And tomorrow?", "thread_abc", KeepThread: true, Alice)));
     }
 
     [Test]
     public async Task Handle_WithAThreadIdAndKeepFalse_ContinuesThenEndsTheConversation()
     {
-        await new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("Thanks", "thread_abc", KeepThread: false), CancellationToken.None);
+        await Handler().Handle(new AskGroundedQuestion("Thanks", "thread_abc", KeepThread: false), CancellationToken.None);
 
-        Assert.That(_asked, Is.EqualTo(new AgentQuestion("Thanks", "thread_abc", KeepThread: false)));
+        Assert.That(_asked, Is.EqualTo(new AgentQuestion("Thanks", "thread_abc", KeepThread: false, Alice)));
     }
 
     [Test]
     public async Task Handle_WithKeepTrue_StartsAKeptThread()
     {
-        await new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("Hi", KeepThread: true), CancellationToken.None);
+        await Handler().Handle(new AskGroundedQuestion("Hi", KeepThread: true), CancellationToken.None);
 
-        Assert.That(_asked, Is.EqualTo(new AgentQuestion("Hi", null, KeepThread: true)));
+        Assert.That(_asked, Is.EqualTo(new AgentQuestion("Hi", null, KeepThread: true, Alice)));
     }
 
     [Test]
@@ -73,7 +82,7 @@ public sealed class AskGroundedQuestionTests
     {
         using var cts = new CancellationTokenSource();
 
-        await new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("Hi"), cts.Token);
+        await Handler().Handle(new AskGroundedQuestion("Hi"), cts.Token);
 
         _agents.Verify(a => a.AskAsync("bing-grounding", It.IsAny<AgentQuestion>(), cts.Token), Times.Once);
     }
@@ -84,7 +93,7 @@ public sealed class AskGroundedQuestionTests
         var failure = new UpstreamException(UpstreamFailure.Throttled, "slow down", TimeSpan.FromSeconds(7), 429);
         _agents.Setup(a => a.AskAsync(It.IsAny<string>(), It.IsAny<AgentQuestion>(), It.IsAny<CancellationToken>())).ThrowsAsync(failure);
 
-        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new AskGroundedQuestionHandler(_agents.Object).Handle(new AskGroundedQuestion("Hi"), CancellationToken.None));
+        var thrown = Assert.ThrowsAsync<UpstreamException>(() => Handler().Handle(new AskGroundedQuestion("Hi"), CancellationToken.None));
 
         Assert.That(thrown, Is.SameAs(failure));
     }

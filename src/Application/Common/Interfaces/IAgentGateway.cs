@@ -4,8 +4,9 @@ namespace Wrapper.Application.Common.Interfaces;
 
 /// <summary>Port: the Azure AI Foundry Agent Service agents (or the simulator's), reached by name.</summary>
 /// <remarks>
-/// Implementations throw <see cref="Exceptions.UpstreamException"/> for every upstream failure; nothing else
-/// may escape, except <see cref="OperationCanceledException"/> when the caller's token is cancelled.
+/// Implementations throw <see cref="Exceptions.UpstreamException"/> for every upstream failure, and
+/// <see cref="Exceptions.ThreadNotFoundException"/> when a thread to continue vanished meanwhile; nothing else may
+/// escape, except <see cref="OperationCanceledException"/> when the caller's token is cancelled.
 /// </remarks>
 public interface IAgentGateway
 {
@@ -15,8 +16,14 @@ public interface IAgentGateway
     /// <summary>Where agent answers come from, or null when no Agent Service (real or simulated) is configured.</summary>
     UpstreamMode? Mode { get; }
 
-    /// <summary>Asks the named agent. Deletes the thread afterwards unless <see cref="AgentQuestion.KeepThread"/>.</summary>
+    /// <summary>Asks the named agent. Deletes the thread afterwards unless <see cref="AgentQuestion.KeepThread"/>. A new
+    /// thread records <see cref="AgentQuestion.Owner"/> as its owner. Does not check who owns an existing thread: callers
+    /// do, with <see cref="GetThreadOwnerAsync"/> (see <c>ThreadOwnership.AskAsOwnerAsync</c>).</summary>
     Task<AgentAnswer> AskAsync(string agentName, AgentQuestion question, CancellationToken cancellationToken);
+
+    /// <summary>The owner recorded on the thread when it was created (see <see cref="AgentQuestion.Owner"/>), or null when
+    /// no such thread exists (never did, or was deleted) or it records no owner (it was not made by this service).</summary>
+    Task<string?> GetThreadOwnerAsync(string threadId, CancellationToken cancellationToken);
 
     /// <summary>Checks that the Agent Service answers and knows the main agent, without creating threads or
     /// spending tokens. Returns normally when it does; throws <see cref="Exceptions.UpstreamException"/> otherwise.</summary>
