@@ -96,14 +96,15 @@ public sealed class AgentGatewayTests : AgentSimulatorHost
     }
 
     [Test]
-    public void ContinuingAThreadThatDoesNotExist_IsTheCallersBadRequest()
+    public void ContinuingAThreadThatDoesNotExist_IsThreadNotFound()
     {
-        var ex = Assert.ThrowsAsync<UpstreamException>(() =>
+        // The application checks the owner first; this is a thread deleted after that check.
+        var ex = Assert.ThrowsAsync<ThreadNotFoundException>(() =>
             Gateway().AskAsync("bing-grounding", new AgentQuestion("Hi", "thread_doesnotexist", KeepThread: true), CancellationToken.None));
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.BadRequest));
+            Assert.That(ex!.ThreadId, Is.EqualTo("thread_doesnotexist"));
             Assert.That(ex.Message, Does.Contain("thread_id"));
             Assert.That(Store.GetCounters().ThreadsCreated, Is.Zero);
         }

@@ -149,6 +149,43 @@ public sealed class AgentServiceRefusalTests : AgentSimulatorFixture
         });
     }
 
+    /// <summary>Metadata limits as @azure/ai-agents 1.1.0 documents them: up to 16 pairs, keys up to 64 characters,
+    /// values up to 512.</summary>
+    [TestCase(17, 1, 1)]
+    [TestCase(1, 65, 1)]
+    [TestCase(1, 1, 513)]
+    public async Task ThreadMetadataOverTheLimits_Is400(int pairs, int keyLength, int valueLength)
+    {
+        var metadata = Enumerable.Range(0, pairs).ToDictionary(i => i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture).PadRight(keyLength, 'k'), _ => new string('v', valueLength));
+
+        var reply = await Client.PostAsync("threads", new { metadata });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(reply.ErrorCode, Is.EqualTo("invalid_request_error"));
+            Assert.That(reply.Body!["error"]!["param"]!.GetValue<string>(), Is.EqualTo("metadata"));
+        });
+    }
+
+    [Test]
+    public async Task ThreadMetadataAtTheLimits_IsStored_AndReturnedByGet()
+    {
+        var metadata = Enumerable.Range(0, 16).ToDictionary(i => i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture).PadRight(64, 'k'), _ => new string('v', 512));
+
+        var created = await Client.PostAsync("threads", new { metadata });
+        var read = await Client.GetAsync($"threads/{created.Id}");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(read.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(read.Body!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "id", "object", "created_at", "tool_resources", "metadata" }));
+            Assert.That(read.Body!["object"]!.GetValue<string>(), Is.EqualTo("thread"));
+            Assert.That(read.Body!["metadata"]!.AsObject().Select(p => (p.Key, p.Value!.GetValue<string>())), Is.EquivalentTo(metadata.Select(p => (p.Key, p.Value))));
+        });
+    }
+
     [Test]
     public async Task MessageDuringAnActiveRun_Is400()
     {
