@@ -10,8 +10,9 @@ using simulator::Wrapper.Simulator.Agents;
 namespace Wrapper.FunctionalTests.Agents;
 
 /// <summary>The API as it starts with no configuration (the embedded simulator answers the agent endpoints over https),
-/// tuned for fast tests: quick polling, no silent retries, and the given run deadline.</summary>
-public sealed class AgentApiFactory(string runDeadlineSeconds = "10") : WebApplicationFactory<Program>
+/// tuned for fast tests: quick polling, no silent retries, and the given run deadline; <paramref name="settings"/> are applied
+/// last (client keys, for example).</summary>
+public sealed class AgentApiFactory(string runDeadlineSeconds = "10", IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     /// <summary>The run deadline (a <c>[simulate:slow]</c> run passes it).</summary>
     public string RunDeadlineSeconds { get; } = runDeadlineSeconds;
@@ -31,6 +32,10 @@ public sealed class AgentApiFactory(string runDeadlineSeconds = "10") : WebAppli
         builder.UseSetting("AgentService:MaxRetries", "0");
         builder.UseSetting("AgentService:RunDeadlineSeconds", RunDeadlineSeconds);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>The embedded simulator (started with the host).</summary>
