@@ -15,16 +15,3 @@ public static class ClientIdentity
     public static string Name(HttpContext context) =>
         context.Items[ApiKeyMiddleware.ClientItem] is string { Length: > 0 } name ? name : Anonymous;
 }
-
-/// <summary><see cref="ICurrentClient"/> for the request being served (<see cref="IHttpContextAccessor"/>, which also
-/// reaches MCP tool calls: the MCP endpoint is stateless, each call is served within its own HTTP request).</summary>
-public sealed class HttpCurrentClient : ICurrentClient
-{
-    private readonly IHttpContextAccessor _accessor;
-
-    public HttpCurrentClient(IHttpContextAccessor accessor) => _accessor = accessor;
-
-    public string Identity => _accessor.HttpContext is { } context
-        ? ClientIdentity.Name(context)
-        : throw new InvalidOperationException("The caller's identity is asked for outside of an HTTP request.");
-}
