@@ -70,6 +70,7 @@ public static class DependencyInjection
         }
 
         app.UseApiSecurity();
+        app.UseMiddleware<QuotaHeadersMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseOpenApiDocument();
         app.MapHealthEndpoints();

@@ -14,4 +14,11 @@ public static class ClientIdentity
     /// or <see cref="Anonymous"/> when the request was not authenticated (authentication off, or an open route).</summary>
     public static string Name(HttpContext context) =>
         context.Items[ApiKeyMiddleware.ClientItem] is string { Length: > 0 } name ? name : Anonymous;
+
+    /// <summary>Who the caller counts as for per-client limits: <c>client:&lt;name&gt;</c> when authenticated, else
+    /// <c>ip:&lt;address&gt;</c> (the one a trusted proxy forwarded).</summary>
+    public static string Partition(HttpContext context) =>
+        context.Items[ApiKeyMiddleware.ClientItem] is string { Length: > 0 } name
+            ? "client:" + name
+            : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

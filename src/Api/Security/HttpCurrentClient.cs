@@ -13,4 +13,8 @@ public sealed class HttpCurrentClient : ICurrentClient
     public string Identity => _accessor.HttpContext is { } context
         ? ClientIdentity.Name(context)
         : throw new InvalidOperationException("The caller's identity is asked for outside of an HTTP request.");
+
+    public string Partition => _accessor.HttpContext is { } context
+        ? ClientIdentity.Partition(context)
+        : throw new InvalidOperationException("The caller's partition is asked for outside of an HTTP request.");
 }
