@@ -28,6 +28,7 @@ public sealed class RedisConnection : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _multiplexer;
     private Task? _connecting;
+    private int _disposed;
 
     public RedisConnection(IOptions<RedisOptions> options, Func<TokenCredential> credential, ILogger<RedisConnection> logger)
     {
@@ -57,6 +58,11 @@ public sealed class RedisConnection : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_connecting is not null)
         {
@@ -66,6 +72,12 @@ public sealed class RedisConnection : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host may dispose its services more than once.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_multiplexer is not null)
         {
