@@ -1,0 +1,145 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Wrapper.Api.Security;
+
+namespace Wrapper.UnitTests.Api.Security;
+
+/// <summary>The API-key scheme on its own: the principal it makes (name, gateway claim) and what
+/// <see cref="ClientIdentity"/> reads from it.</summary>
+public sealed class ApiKeyAuthenticationTests
+{
+    private const string ApimKey = "apim-gateway-key-0123456789abcdef0123";
+    private const string OpsKey = "ops-client-key-0123456789abcdef012345";
+
+    private ServiceProvider _services = null!;
+
+    [SetUp]
+    public void BuildServices()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:ApiKeys:0:Name"] = "apim",
+            ["Auth:ApiKeys:0:Key"] = ApimKey,
+            ["Auth:ApiKeys:0:Gateway"] = "true",
+            ["API_KEYS"] = "ops:" + OpsKey,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddProblemDetails();
+        services.AddApiSecurity(configuration);
+        _services = services.BuildServiceProvider();
+    }
+
+    [TearDown]
+    public void DisposeServices() => _services.Dispose();
+
+    private async Task<(AuthenticateResult Result, HttpContext Context)> AuthenticateAsync(string header, string value)
+    {
+        var context = new DefaultHttpContext { RequestServices = _services };
+        context.Request.Headers[header] = value;
+        var result = await context.AuthenticateAsync();
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+        }
+
+        return (result, context);
+    }
+
+    [Test]
+    public async Task ShouldNameTheClientAndMarkTheGatewaysKey()
+    {
+        var (result, context) = await AuthenticateAsync("api-key", ApimKey);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.True);
+            Assert.That(result.Principal!.FindFirst(ClaimTypes.Name)?.Value, Is.EqualTo("apim"));
+            Assert.That(result.Principal!.FindFirst(ClientIdentity.GatewayClaim)?.Value, Is.EqualTo("true"));
+            Assert.That(ClientIdentity.Name(context), Is.EqualTo("apim"));
+            Assert.That(ClientIdentity.IsGateway(context), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task ShouldNotMarkAnotherClientAsTheGateway()
+    {
+        var (result, context) = await AuthenticateAsync("Authorization", "Bearer " + OpsKey);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.True);
+            Assert.That(ClientIdentity.Name(context), Is.EqualTo("ops"));
+            Assert.That(ClientIdentity.IsGateway(context), Is.False);
+            Assert.That(result.Principal!.HasClaim(c => c.Type == ClientIdentity.GatewayClaim), Is.False);
+        });
+    }
+
+    [TestCase("api-key", ApimKey + "x")]
+    [TestCase("api-key", "")]
+    [TestCase("Authorization", "Bearer " + "apim-gateway-key-0123456789abcdef012")]
+    public async Task ShouldFailAWrongKey(string header, string value)
+    {
+        var (result, context) = await AuthenticateAsync(header, value);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.False);
+            Assert.That(ClientIdentity.Name(context), Is.Null);
+            Assert.That(ClientIdentity.IsGateway(context), Is.False);
+        });
+    }
+
+    [TestCase("X-Other", "whatever")]
+    [TestCase("Authorization", "Basic " + ApimKey)]
+    public async Task ShouldNotAuthenticateWithoutAKey(string header, string value)
+    {
+        var (result, _) = await AuthenticateAsync(header, value);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.False);
+            Assert.That(result.None, Is.True, "no key is no result (a challenge says 'missing'), not a failure");
+        });
+    }
+
+    [Test]
+    public void ShouldTrustTheGatewayClaimOnlyFromTheKeyScheme()
+    {
+        // A principal from another scheme (e.g. a token) carrying the claim is not the gateway.
+        var context = new DefaultHttpContext
+        {
+            User = new ClaimsPrincipal(new ClaimsIdentity(
+                [new Claim(ClaimTypes.Name, "entra:someone"), new Claim(ClientIdentity.GatewayClaim, "true")], "AuthenticationTypes.Federation")),
+        };
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClientIdentity.Name(context), Is.EqualTo("entra:someone"));
+            Assert.That(ClientIdentity.IsGateway(context), Is.False);
+        });
+    }
+
+    [Test]
+    public void ShouldSeeNoClientOnAnAnonymousRequest()
+    {
+        var context = new DefaultHttpContext();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClientIdentity.Name(context), Is.Null);
+            Assert.That(ClientIdentity.IsGateway(context), Is.False);
+        });
+    }
+
+    [TestCase("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
+    [TestCase("a.b", false)]
+    [TestCase("a..c", false)]
+    [TestCase("0123456789abcdef0123456789abcdef", false)]
+    public void ShouldRecogniseTheShapeOfAJwt(string value, bool jwt) =>
+        Assert.That(EntraIdAuthentication.LooksLikeJwt(value), Is.EqualTo(jwt));
+}
