@@ -37,18 +37,19 @@ public static class HealthEndpoints
         || path.StartsWithSegments("/health/ready", StringComparison.OrdinalIgnoreCase);
 
     /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}}}</c>.
-    /// Descriptions (the adapters' safe messages: no keys, no upstream bodies, but still the upstream's failure in words)
-    /// are given to authenticated callers only; an anonymous caller (every probe) gets the statuses.</summary>
+    /// The description of a healthy check is its mode (<c>connected</c>, <c>simulated</c>, ...) and is given to anyone;
+    /// that of a degraded or unhealthy one is the upstream's failure in words (the adapters' safe messages: no keys, no
+    /// upstream bodies), given to authenticated callers only: an anonymous caller (every probe) gets the status.</summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        var described = context.User.Identities.Any(i => i.IsAuthenticated);
+        var authenticated = context.User.Identities.Any(i => i.IsAuthenticated);
         var body = new
         {
             status = Wire(report.Status),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
-                e => described
+                e => authenticated || e.Value.Status == HealthStatus.Healthy
                     ? (object)new { status = Wire(e.Value.Status), description = e.Value.Description }
                     : new { status = Wire(e.Value.Status) }),
         };

@@ -12,7 +12,8 @@ using simulator::Wrapper.Simulator;
 namespace Wrapper.FunctionalTests.HealthProbes;
 
 /// <summary>/health/ready is anonymous (the platform's probes carry no key), so it tells an anonymous caller the
-/// statuses only; the upstream's failure in words is for authenticated callers.</summary>
+/// statuses and the mode of a healthy check (connected, simulated) only; the upstream's failure in words is for
+/// authenticated callers.</summary>
 public sealed class ReadinessDisclosureTests
 {
     private const string ClientKey = "readiness-test-client-key-0123456789abcdef";
@@ -53,7 +54,7 @@ public sealed class ReadinessDisclosureTests
     [TestCase(true, null)]
     [TestCase(true, "a-wrong-key-is-no-better-than-none-0123456789")]
     [TestCase(false, null)]
-    public async Task ShouldGiveAnAnonymousCallerTheStatusesOnly(bool keys, string? key)
+    public async Task ShouldHideTheFailureFromAnAnonymousCaller(bool keys, string? key)
     {
         await using var api = Api(keys);
         using var client = api.CreateClient();
@@ -67,7 +68,22 @@ public sealed class ReadinessDisclosureTests
             Assert.That(body.GetProperty("status").GetString(), Is.EqualTo("unhealthy"));
             Assert.That(openAi.GetProperty("status").GetString(), Is.EqualTo("unhealthy"));
             Assert.That(openAi.TryGetProperty("description", out _), Is.False, text);
-            Assert.That(body.GetProperty("checks").GetProperty("agent_service").TryGetProperty("description", out _), Is.False, text);
+        });
+    }
+
+    [Test]
+    public async Task ShouldTellAnyoneTheModeOfAHealthyCheck()
+    {
+        await using var api = Api(keys: true);
+        using var client = api.CreateClient();
+
+        using var response = await client.GetAsync("/health/ready");
+
+        var body = await response.ReadJsonAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
+            Assert.That(body.GetProperty("checks").GetProperty("azure_openai").GetProperty("description").GetString(), Is.EqualTo("connected"));
         });
     }
 
