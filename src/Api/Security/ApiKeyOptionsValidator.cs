@@ -11,10 +11,26 @@ namespace Wrapper.Api.Security;
 /// </summary>
 public sealed class ApiKeyOptionsValidator : IValidateOptions<ApiKeyOptions>
 {
+    private readonly IConfiguration? _configuration;
+
+    public ApiKeyOptionsValidator()
+    {
+    }
+
+    /// <summary>Also checks that <c>Auth:ApiKeys</c> in <paramref name="configuration"/> is a list, not one value.</summary>
+    public ApiKeyOptionsValidator(IConfiguration configuration) => _configuration = configuration;
+
     public ValidateOptionsResult Validate(string? name, ApiKeyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = Problems(options);
+        var failures = Problems(options).ToList();
+        var list = $"{ApiKeyOptions.SectionName}:ApiKeys";
+        if (!string.IsNullOrEmpty(_configuration?[list]))
+        {
+            // Auth__ApiKeys=<key> binds to no entry at all: refuse it rather than start open.
+            failures.Insert(0, $"{list} must be a list of entries ({list}:0:Name, {list}:0:KeyHash, ...), not a single value; for a comma-separated list of keys use {ApiKeyOptions.EnvironmentKey}");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -24,7 +24,7 @@ public static class SecurityServiceCollectionExtensions
             .Configure(options => options.ApiKeys = ApiKeyOptions.ReadConfigured(configuration.GetSection($"{ApiKeyOptions.SectionName}:ApiKeys")))
             .PostConfigure(options => options.ApiKeys.AddRange(ApiKeyOptions.ParseEnvironment(configuration[ApiKeyOptions.EnvironmentKey])))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>>(new ApiKeyOptionsValidator(configuration));
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddApiAuthentication(configuration);
 

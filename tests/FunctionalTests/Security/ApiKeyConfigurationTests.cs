@@ -120,6 +120,11 @@ public sealed class ApiKeyConfigurationTests
         }, "API_KEYS entry 2 has the same key as Auth:ApiKeys:0", GoodKey);
 
     [Test]
+    public async Task ShouldRefuseASingleValueWhereTheListBelongs() =>
+        // Auth__ApiKeys=<key> binds to no entry: it used to leave the service open.
+        await AssertRefusedAsync(new Dictionary<string, string> { ["Auth:ApiKeys"] = GoodKey }, "Auth:ApiKeys must be a list", GoodKey);
+
+    [Test]
     public async Task ShouldStartWithValidEntriesAndTwoKeysForOneClient()
     {
         // A client may have two keys (the old and the new one while rotating); a hash may be upper case.

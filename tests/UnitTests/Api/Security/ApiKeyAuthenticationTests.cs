@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -133,6 +134,52 @@ public sealed class ApiKeyAuthenticationTests
         {
             Assert.That(ClientIdentity.Name(context), Is.Null);
             Assert.That(ClientIdentity.IsGateway(context), Is.False);
+        });
+    }
+
+    private async Task<(HttpContext Context, JsonElement Problem)> AnswerAsync(Func<HttpContext, Task> act, string? key)
+    {
+        var context = new DefaultHttpContext { RequestServices = _services };
+        context.Response.Body = new MemoryStream();
+        if (key is not null)
+        {
+            context.Request.Headers["api-key"] = key;
+        }
+
+        await act(context);
+        context.Response.Body.Position = 0;
+        using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        return (context, document.RootElement.Clone());
+    }
+
+    [TestCase(null, "missing_api_key")]
+    [TestCase("not-the-key", "invalid_api_key")]
+    public async Task ShouldChallengeWithAProblem(string? key, string code)
+    {
+        var (context, problem) = await AnswerAsync(c => c.ChallengeAsync(), key);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(context.Response.StatusCode, Is.EqualTo(StatusCodes.Status401Unauthorized));
+            Assert.That(context.Response.Headers.WWWAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            Assert.That(context.Response.ContentType, Does.StartWith("application/problem+json"));
+            Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(401));
+            Assert.That(problem.GetProperty("code").GetString(), Is.EqualTo(code));
+            Assert.That(problem.ToString(), Does.Not.Contain("not-the-key"));
+        });
+    }
+
+    [Test]
+    public async Task ShouldRefuseWithAProblem()
+    {
+        var (context, problem) = await AnswerAsync(c => c.ForbidAsync(), OpsKey);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(context.Response.StatusCode, Is.EqualTo(StatusCodes.Status403Forbidden));
+            Assert.That(context.Response.Headers.WWWAuthenticate.ToString(), Is.Empty);
+            Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(403));
+            Assert.That(problem.GetProperty("code").GetString(), Is.EqualTo("forbidden"));
         });
     }
 

@@ -185,4 +185,35 @@ public sealed class ApiKeyOptionsValidatorTests
 
         Assert.That(Failures(options), Has.Exactly(1).Items.StartWith("Auth:ApiKeys:0:Key"));
     }
+
+    [Test]
+    public void ShouldRefuseAPlainValueWhereAnEntryBelongs()
+    {
+        var failures = Failures(Configured(("Auth:ApiKeys:0", "secret-plain-value-0123456789abcdef0123")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(failures, Has.Exactly(1).Items.StartWith("Auth:ApiKeys:0 has no key"));
+            Assert.That(string.Join(" ", failures), Does.Not.Contain("secret-plain-value"));
+        });
+    }
+
+    [Test]
+    public void ShouldRefuseASingleValueWhereTheListBelongs()
+    {
+        // Auth__ApiKeys=<key> binds to nothing: without this check the service would silently be open.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new KeyValuePair<string, string?>("Auth:ApiKeys", "secret-single-value-0123456789abcdef")])
+            .Build();
+        var options = new ApiKeyOptions { ApiKeys = ApiKeyOptions.ReadConfigured(configuration.GetSection("Auth:ApiKeys")) };
+
+        var result = new ApiKeyOptionsValidator(configuration).Validate(null, options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Failed, Is.True);
+            Assert.That(result.Failures, Has.Exactly(1).Items.StartWith("Auth:ApiKeys must be a list"));
+            Assert.That(result.FailureMessage, Does.Not.Contain("secret-single-value"));
+        });
+    }
 }
