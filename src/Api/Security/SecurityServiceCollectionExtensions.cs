@@ -50,7 +50,7 @@ public static class SecurityServiceCollectionExtensions
 
                 // By the authenticated client's name, else by its address (a trusted proxy's X-Forwarded-For already
                 // applied by the forwarded-headers middleware; never the header of an untrusted sender).
-                var client = ClientIdentity.Name(context) is { } name
+                var client = ClientIdentity.AuthenticatedName(context) is { } name
                     ? "client:" + name
                     : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions

@@ -62,6 +62,7 @@ public sealed class ApiKeyAuthenticationTests
             Assert.That(result.Principal!.FindFirst(ClaimTypes.Name)?.Value, Is.EqualTo("apim"));
             Assert.That(result.Principal!.FindFirst(ClientIdentity.GatewayClaim)?.Value, Is.EqualTo("true"));
             Assert.That(ClientIdentity.Name(context), Is.EqualTo("apim"));
+            Assert.That(ClientIdentity.AuthenticatedName(context), Is.EqualTo("apim"));
             Assert.That(ClientIdentity.IsGateway(context), Is.True);
         });
     }
@@ -90,7 +91,8 @@ public sealed class ApiKeyAuthenticationTests
         Assert.Multiple(() =>
         {
             Assert.That(result.Succeeded, Is.False);
-            Assert.That(ClientIdentity.Name(context), Is.Null);
+            Assert.That(ClientIdentity.AuthenticatedName(context), Is.Null);
+            Assert.That(ClientIdentity.Name(context), Is.EqualTo(ClientIdentity.Anonymous));
             Assert.That(ClientIdentity.IsGateway(context), Is.False);
         });
     }
@@ -132,7 +134,8 @@ public sealed class ApiKeyAuthenticationTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(ClientIdentity.Name(context), Is.Null);
+            Assert.That(ClientIdentity.AuthenticatedName(context), Is.Null);
+            Assert.That(ClientIdentity.Name(context), Is.EqualTo("anonymous"));
             Assert.That(ClientIdentity.IsGateway(context), Is.False);
         });
     }
