@@ -14,6 +14,7 @@ public sealed class ApiKeyAuthenticationTests
 {
     private const string ApimKey = "apim-gateway-key-0123456789abcdef0123";
     private const string OpsKey = "ops-client-key-0123456789abcdef012345";
+    private const string DottedKey = "aaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc";
 
     private ServiceProvider _services = null!;
 
@@ -184,6 +185,28 @@ public sealed class ApiKeyAuthenticationTests
             Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(403));
             Assert.That(problem.GetProperty("code").GetString(), Is.EqualTo("forbidden"));
         });
+    }
+
+    [TestCase("api-key", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true, ApiKeyAuthentication.Scheme)]
+    [TestCase("Authorization", "Bearer " + OpsKey, true, ApiKeyAuthentication.Scheme)]
+    [TestCase("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true, EntraIdAuthentication.Scheme)]
+    [TestCase("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", false, ApiKeyAuthentication.Scheme)]
+    [TestCase("Authorization", "Bearer " + DottedKey, true, ApiKeyAuthentication.Scheme)]
+    public void ShouldForwardToTheSchemeTheCredentialsAreFor(string header, string value, bool entraId, string scheme)
+    {
+        // A configured key always wins, even one with a JWT's shape; only what is no key goes to Entra ID.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["API_KEYS"] = "ops:" + OpsKey + ",dotted:" + DottedKey,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddApiSecurity(configuration);
+        using var provider = services.BuildServiceProvider();
+        var context = new DefaultHttpContext { RequestServices = provider };
+        context.Request.Headers[header] = value;
+
+        Assert.That(ApiKeyAuthentication.SelectScheme(context, entraId), Is.EqualTo(scheme));
     }
 
     [TestCase("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
