@@ -49,7 +49,7 @@ public sealed class Deployment : IAsyncDisposable
 public sealed class Deployments
 {
     public const string SimulatorKey = "bench-simulator-key";
-    public const string ClientKey = "bench-client-key";
+    public const string ClientKey = "bench-client-key-0123456789abcdef0123"; // the service requires 32+ characters
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 

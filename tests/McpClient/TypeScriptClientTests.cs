@@ -6,7 +6,7 @@ namespace Wrapper.McpClientTests;
 /// (<c>node tests/McpClient/node/mcp-e2e.mjs &lt;url&gt; &lt;key&gt;</c>).</summary>
 public sealed class TypeScriptClientTests
 {
-    private const string ApiKey = "e2e-client-key-4f1c2b9a";
+    private const string ApiKey = "e2e-client-key-4f1c2b9a-0d7e6f5a4b3c2d1e"; // at least 32 characters
 
     private ApiProcess _api = null!;
     private JsonElement _report;

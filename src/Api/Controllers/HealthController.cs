@@ -1,7 +1,9 @@
 using MediatR;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Contracts;
 using Wrapper.Api.Errors;
+using Wrapper.Api.Security;
 using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Health;
@@ -13,6 +15,7 @@ namespace Wrapper.Api.Controllers;
 [Route("health")]
 [Tags("Health")]
 [HealthErrors]
+[Authorize(Policy = SecurityServiceCollectionExtensions.HealthPolicy)]
 public sealed class HealthController : ControllerBase
 {
     private readonly IMediator _mediator;

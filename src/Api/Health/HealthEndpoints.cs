@@ -22,25 +22,40 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        // The platform's probes carry no credentials: anonymous whatever the authentication settings.
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+            .AllowAnonymous()
             .ExcludeFromDescription();
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
+            .AllowAnonymous()
             .ExcludeFromDescription();
         return endpoints;
     }
 
-    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}}}</c>;
-    /// descriptions are the adapters' safe messages (no keys, no upstream bodies).</summary>
+    /// <summary>The platform's liveness and readiness probes, which carry no key: always open, never rate limited.</summary>
+    public static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/health/live", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/health/ready", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}}}</c>.
+    /// The description of a healthy check is its mode (<c>connected</c>, <c>simulated</c>, ...) and is given to anyone;
+    /// that of a degraded or unhealthy one is the upstream's failure in words (the adapters' safe messages: no keys, no
+    /// upstream bodies), given to authenticated callers only: an anonymous caller (every probe) gets the status.</summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
+        var authenticated = context.User.Identities.Any(i => i.IsAuthenticated);
         var body = new
         {
-            status = report.Status.ToString().ToLowerInvariant(),
+            status = Wire(report.Status),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
-                e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
+                e => authenticated || e.Value.Status == HealthStatus.Healthy
+                    ? (object)new { status = Wire(e.Value.Status), description = e.Value.Description }
+                    : new { status = Wire(e.Value.Status) }),
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, cancellationToken: context.RequestAborted);
     }
+
+    private static string Wire(HealthStatus status) => status.ToString().ToLowerInvariant();
 }

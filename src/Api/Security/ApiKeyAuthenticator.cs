@@ -8,7 +8,11 @@ public sealed class ApiKeyAuthenticator
 {
     private readonly IReadOnlyList<ApiClient> _clients;
 
-    public ApiKeyAuthenticator(IOptions<ApiKeyOptions> options) => _clients = options.Value.Clients();
+    public ApiKeyAuthenticator(IOptions<ApiKeyOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _clients = options.Value.Clients();
+    }
 
     /// <summary>False when no key is configured: the service is then open.</summary>
     public bool Enabled => _clients.Count > 0;

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 
@@ -5,7 +6,8 @@ namespace Wrapper.Api.Security;
 
 /// <summary>Optional Entra ID bearer tokens (e.g. APIM's managed identity), accepted besides the client keys when
 /// <c>Auth:EntraId:Authority</c> (e.g. https://login.microsoftonline.com/&lt;tenant&gt;/v2.0) and
-/// <c>Auth:EntraId:Audience</c> (the app id URI or client id) are both set.</summary>
+/// <c>Auth:EntraId:Audience</c> (the app id URI or client id) are both set. The principal's name is
+/// <c>entra:&lt;azp|appid|sub&gt;</c>; a token never makes its holder the gateway.</summary>
 public static class EntraIdAuthentication
 {
     public const string Scheme = JwtBearerDefaults.AuthenticationScheme;
@@ -13,38 +15,50 @@ public static class EntraIdAuthentication
     public static bool IsConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration["Auth:EntraId:Authority"]) && !string.IsNullOrWhiteSpace(configuration["Auth:EntraId:Audience"]);
 
-    public static IServiceCollection AddEntraIdTokens(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Adds the JWT bearer scheme when Entra ID is configured.</summary>
+    public static AuthenticationBuilder AddEntraIdTokens(this AuthenticationBuilder builder, IConfiguration configuration)
     {
         if (!IsConfigured(configuration))
         {
-            return services;
+            return builder;
         }
 
-        services.AddAuthentication().AddJwtBearer(Scheme, options =>
+        return builder.AddJwtBearer(Scheme, options =>
         {
             options.Authority = configuration["Auth:EntraId:Authority"];
             options.Audience = configuration["Auth:EntraId:Audience"];
             options.MapInboundClaims = false;
+            // Challenges and refusals are answered by the key scheme (401/403 ProblemDetails), for tokens too.
+            options.ForwardChallenge = ApiKeyAuthentication.Scheme;
+            options.ForwardForbid = ApiKeyAuthentication.Scheme;
+            options.Events = new JwtBearerEvents { OnTokenValidated = context => NameClient(context.Principal) };
         });
-        return services;
     }
 
-    /// <summary>The token's client (<c>azp</c>/<c>appid</c>/<c>sub</c>) when a valid Entra ID token was sent; else null.</summary>
-    public static async Task<string?> AuthenticateAsync(HttpContext context)
+    /// <summary>True when <paramref name="value"/> has the shape of a compact JWS (three non-empty dot-separated parts).</summary>
+    public static bool LooksLikeJwt(string value)
     {
-        if (!IsConfigured(context.RequestServices.GetRequiredService<IConfiguration>()))
+        ArgumentNullException.ThrowIfNull(value);
+        var parts = value.Split('.');
+        return parts.Length == 3 && parts.All(p => p.Length > 0);
+    }
+
+    /// <summary>Names the client <c>entra:&lt;azp|appid|sub&gt;</c> in <see cref="ClaimTypes.Name"/>, replacing any such claim
+    /// (or <see cref="ClientIdentity.GatewayClaim"/>) the token itself might carry.</summary>
+    private static Task NameClient(ClaimsPrincipal? principal)
+    {
+        if (principal?.Identity is not ClaimsIdentity identity)
         {
-            return null;
+            return Task.CompletedTask;
         }
 
-        var result = await context.AuthenticateAsync(Scheme);
-        if (!result.Succeeded)
+        foreach (var claim in identity.Claims.Where(c => c.Type is ClaimTypes.Name or ClientIdentity.GatewayClaim).ToList())
         {
-            return null;
+            identity.RemoveClaim(claim);
         }
 
-        context.User = result.Principal;
-        var principal = result.Principal;
-        return "entra:" + (principal.FindFirst("azp")?.Value ?? principal.FindFirst("appid")?.Value ?? principal.FindFirst("sub")?.Value ?? "unknown");
+        var client = identity.FindFirst("azp")?.Value ?? identity.FindFirst("appid")?.Value ?? identity.FindFirst("sub")?.Value ?? "unknown";
+        identity.AddClaim(new Claim(ClaimTypes.Name, "entra:" + client));
+        return Task.CompletedTask;
     }
 }

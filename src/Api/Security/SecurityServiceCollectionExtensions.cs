@@ -1,26 +1,32 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Wrapper.Api.Errors;
+using Wrapper.Api.Health;
 
 namespace Wrapper.Api.Security;
 
-/// <summary>Client keys, per-client rate limits and CORS (closed unless <c>Cors:AllowedOrigins</c> is set).</summary>
+/// <summary>Client keys (an authentication scheme), per-client rate limits and CORS (closed unless <c>Cors:AllowedOrigins</c> is set).</summary>
 public static class SecurityServiceCollectionExtensions
 {
     public const string CorsPolicy = "configured";
 
     public static IServiceCollection AddApiSecurity(this IServiceCollection services, IConfiguration configuration)
     {
+        // Every configured key must be usable, or the host does not start (the message names the entry).
         services.AddOptions<ApiKeyOptions>()
             .Bind(configuration.GetSection(ApiKeyOptions.SectionName))
-            .PostConfigure(options => options.ApiKeys.AddRange(ApiKeyOptions.ParseEnvironment(configuration[ApiKeyOptions.EnvironmentKey])));
+            .Configure(options => options.ApiKeys = ApiKeyOptions.ReadConfigured(configuration.GetSection($"{ApiKeyOptions.SectionName}:ApiKeys")))
+            .PostConfigure(options => options.ApiKeys.AddRange(ApiKeyOptions.ParseEnvironment(configuration[ApiKeyOptions.EnvironmentKey])))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>>(new ApiKeyOptionsValidator(configuration));
         services.AddSingleton<ApiKeyAuthenticator>();
-        services.AddEntraIdTokens(configuration);
+        services.AddApiAuthentication(configuration);
 
         // X-Forwarded-For is believed only from the proxies configured as trusted (none by default).
         services.Configure<ForwardedHeadersOptions>(options => TrustedProxies.Configure(options, configuration));
@@ -31,7 +37,7 @@ public static class SecurityServiceCollectionExtensions
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                if (ApiKeyMiddleware.IsProbe(context.Request.Path))
+                if (HealthEndpoints.IsProbe(context.Request.Path))
                 {
                     return RateLimitPartition.GetNoLimiter("probe");
                 }
@@ -44,7 +50,7 @@ public static class SecurityServiceCollectionExtensions
 
                 // By the authenticated client's name, else by its address (a trusted proxy's X-Forwarded-For already
                 // applied by the forwarded-headers middleware; never the header of an untrusted sender).
-                var client = context.Items[ApiKeyMiddleware.ClientItem] is string name
+                var client = ClientIdentity.AuthenticatedName(context) is { } name
                     ? "client:" + name
                     : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
@@ -89,8 +95,41 @@ public static class SecurityServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The client address from a trusted proxy (when one is configured), CORS, then the key check, then the
-    /// rate limiter (which partitions by the authenticated client, else by that address).</summary>
+    /// <summary>The authentication schemes (client keys, Entra ID tokens when configured, and the default scheme that
+    /// picks between them) and the authorization policies: when any credential is configured, the fallback policy
+    /// requires an authenticated client on every route and document that does not say otherwise (the probes are
+    /// <c>AllowAnonymous</c>, <c>GET /health</c> follows <see cref="HealthPolicy"/>); with none, the service is open.</summary>
+    public static IServiceCollection AddApiAuthentication(this IServiceCollection services, IConfiguration configuration)
+    {
+        var entraId = EntraIdAuthentication.IsConfigured(configuration);
+        services.AddAuthentication(ApiKeyAuthentication.ClientScheme)
+            .AddPolicyScheme(ApiKeyAuthentication.ClientScheme, "API key or Entra ID token", options =>
+            {
+                options.ForwardDefaultSelector = context => ApiKeyAuthentication.SelectScheme(context, entraId);
+                options.ForwardChallenge = ApiKeyAuthentication.Scheme;
+                options.ForwardForbid = ApiKeyAuthentication.Scheme;
+            })
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthentication.Scheme, "API key", _ => { })
+            .AddEntraIdTokens(configuration);
+
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<ApiKeyAuthenticator, IOptions<ApiKeyOptions>>((options, authenticator, keys) =>
+        {
+            var required = authenticator.Enabled || entraId;
+            var authenticated = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+            var anyone = new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build();
+            options.FallbackPolicy = required ? authenticated : null;
+            options.AddPolicy(HealthPolicy, required && !keys.Value.AllowAnonymousHealth ? authenticated : anyone);
+        });
+        return services;
+    }
+
+    /// <summary>The policy of <c>GET /health</c>: an authenticated client, unless <c>Auth:AllowAnonymousHealth</c> is true
+    /// or no credential is configured.</summary>
+    public const string HealthPolicy = "health";
+
+    /// <summary>The client address from a trusted proxy (when one is configured), CORS, then authentication and
+    /// authorization, then the rate limiter (which partitions by the authenticated client, else by that address).</summary>
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
         if (TrustedProxies.AreConfigured(app.Configuration))
@@ -105,7 +144,8 @@ public static class SecurityServiceCollectionExtensions
         }
 
         app.UseCors(CorsPolicy);
-        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         return app;
     }

@@ -28,6 +28,10 @@ public sealed class ApiKeyTests
     [TestCase("/bing-grounding?query=hi", "POST")]
     [TestCase("/health", "GET")]
     [TestCase("/mcp", "POST")]
+    [TestCase("/mcp", "GET")]
+    [TestCase("/mcp", "DELETE")]
+    [TestCase("/agents/plain", "POST")]
+    [TestCase("/no-such-route", "GET")]
     public async Task ShouldRequireAKey(string path, string method)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
@@ -112,6 +116,44 @@ public sealed class ApiKeyTests
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(completion.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         });
+    }
+
+    [Test]
+    public async Task ShouldServeMcpWithAKey()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+        {
+            Content = HttpAssertions.Json("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}"""),
+        };
+        request.Headers.Add("api-key", SecuredApiFactory.AliceKey);
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        using var response = await _client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+            Assert.That(body, Does.Contain("\"complete\""));
+        });
+    }
+
+    [Test]
+    public async Task ShouldIgnoreAKeyOnTheProbesAndKeepThemOpen()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/ready");
+        request.Headers.Add("api-key", "a-wrong-key-on-an-anonymous-route-0123456789");
+        using var response = await _client.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a wrong key on an anonymous route is not a refusal");
+    }
+
+    [Test]
+    public async Task ShouldRequireAKeyForHealthByDefault()
+    {
+        using var anonymous = await _client.GetAsync("/health");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health");
+        request.Headers.Add("api-key", SecuredApiFactory.AliceKey);
+        using var keyed = await _client.SendAsync(request);
+        await anonymous.AssertProblemAsync(HttpStatusCode.Unauthorized, "missing_api_key");
+        Assert.That(keyed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using Wrapper.FunctionalTests.Infrastructure;
 
 namespace Wrapper.FunctionalTests.Security;
 
@@ -29,23 +30,46 @@ public sealed class EntraIdTokenTests
         SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
     });
 
-    private static async Task<HttpStatusCode> GetWithTokenAsync(string token)
+    /// <summary>The API with Entra ID on (and the test keys unless <paramref name="keys"/> is false), validating tokens
+    /// with the test signing key.</summary>
+    private static (SecuredApiFactory Factory, HttpClient Client) Start(bool keys = true, Dictionary<string, string>? extra = null)
     {
-        var settings = SecuredApiFactory.WithKeys();
+        var settings = keys ? SecuredApiFactory.WithKeys() : [];
         settings["Auth:EntraId:Authority"] = Issuer;
         settings["Auth:EntraId:Audience"] = Audience;
-        await using var factory = new SecuredApiFactory(settings);
-        using var configured = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var factory = new SecuredApiFactory(settings);
+        var client = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, options =>
             {
                 options.Configuration = new OpenIdConnectConfiguration { Issuer = Issuer };
                 options.TokenValidationParameters.IssuerSigningKey = SigningKey;
                 options.TokenValidationParameters.ValidIssuer = Issuer;
-            })));
-        using var client = configured.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/completion?query=hi");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request);
+            }))).CreateClient();
+        return (factory, client);
+    }
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string? bearer, string path = "/completion?query=hi")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<HttpStatusCode> GetWithTokenAsync(string token)
+    {
+        var (factory, client) = Start();
+        await using var _ = factory;
+        using var __ = client;
+        using var response = await GetAsync(client, token);
         return response.StatusCode;
     }
 
@@ -60,4 +84,88 @@ public sealed class EntraIdTokenTests
     [Test]
     public async Task ShouldRejectAnExpiredToken() =>
         Assert.That(await GetWithTokenAsync(Token(Audience, DateTime.UtcNow.AddMinutes(-10))), Is.EqualTo(HttpStatusCode.Unauthorized));
+
+    [Test]
+    public async Task ShouldAnswerARejectedTokenWithTheKeySchemesProblem()
+    {
+        var (factory, client) = Start();
+        await using var _ = factory;
+        using var __ = client;
+        var token = Token("api://someone-else");
+
+        using var response = await GetAsync(client, token);
+
+        var body = await response.Content.ReadAsStringAsync();
+        await response.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_api_key");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.Contain("Bearer"));
+            Assert.That(body, Does.Not.Contain(token));
+        });
+    }
+
+    [Test]
+    public async Task ShouldStillAcceptKeysAsBearerBesideTokens()
+    {
+        var (factory, client) = Start();
+        await using var _ = factory;
+        using var __ = client;
+
+        using var key = await GetAsync(client, SecuredApiFactory.BobKey);
+        using var wrong = await GetAsync(client, SecuredApiFactory.BobKey + "x");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(key.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            await wrong.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_api_key");
+        });
+    }
+
+    [Test]
+    public async Task ShouldRequireCredentialsWhenOnlyEntraIdIsConfigured()
+    {
+        var (factory, client) = Start(keys: false);
+        await using var _ = factory;
+        using var __ = client;
+
+        using var anonymous = await GetAsync(client, null);
+        using var probe = await GetAsync(client, null, "/health/ready");
+        using var token = await GetAsync(client, Token(Audience));
+
+        await anonymous.AssertProblemAsync(HttpStatusCode.Unauthorized, "missing_api_key");
+        Assert.Multiple(() =>
+        {
+            Assert.That(probe.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(token.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task ShouldCountATokensClientByItsAzp()
+    {
+        var (factory, client) = Start(extra: new Dictionary<string, string>
+        {
+            ["RateLimiting:PermitLimit"] = "2",
+            ["RateLimiting:WindowSeconds"] = "3600",
+        });
+        await using var _ = factory;
+        using var __ = client;
+        var token = Token(Audience);
+
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await GetAsync(client, token);
+            codes.Add(response.StatusCode);
+        }
+
+        using var bob = await GetAsync(client, SecuredApiFactory.BobKey);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(codes, Is.EqualTo(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests }),
+                "the token's client (entra:apim-managed-identity) has one budget");
+            Assert.That(bob.StatusCode, Is.EqualTo(HttpStatusCode.OK), "and a key's client another");
+        });
+    }
 }

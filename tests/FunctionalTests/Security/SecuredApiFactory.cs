@@ -7,7 +7,8 @@ namespace Wrapper.FunctionalTests.Security;
 public sealed class SecuredApiFactory : WebApplicationFactory<Program>
 {
     public const string AliceKey = "alice-secret-key-0123456789";
-    public const string BobKey = "bob-secret-key-9876543210";
+    // Keys in configuration are at least 32 characters (ApiKeyOptions.MinimumKeyLength); alice is configured by hash.
+    public const string BobKey = "bob-secret-key-9876543210-fedcba9876543210";
 
     private readonly IReadOnlyDictionary<string, string> _settings;
 
