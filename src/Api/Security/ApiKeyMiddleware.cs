@@ -37,6 +37,11 @@ public sealed class ApiKeyMiddleware
         if (_authenticator.Authenticate(presented) is { } client)
         {
             context.Items[ClientItem] = client.Name;
+            if (client.Gateway)
+            {
+                context.Items[ClientPartition.GatewayItem] = true;
+            }
+
             await _next(context);
             return;
         }
@@ -60,6 +65,7 @@ public sealed class ApiKeyMiddleware
         problem.Extensions["code"] = presented is null ? "missing_api_key" : "invalid_api_key";
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        context.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
         await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 

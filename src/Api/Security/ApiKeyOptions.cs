@@ -19,7 +19,8 @@ public sealed class ApiKeyOptions
     public IReadOnlyList<ApiClient> Clients() =>
         ApiKeys.Select((entry, index) => entry.ToClient(index)).OfType<ApiClient>().ToList();
 
-    /// <summary>Parses <c>API_KEYS</c>: comma-separated <c>name:key</c> or plain keys (named <c>client1</c>, ...).</summary>
+    /// <summary>Parses <c>API_KEYS</c>: comma-separated <c>name:key</c> or plain keys (named <c>client1</c>, ...);
+    /// <c>name[gateway]:key</c> marks the key as a gateway's (<see cref="ApiKeyEntry.Gateway"/>).</summary>
     public static IEnumerable<ApiKeyEntry> ParseEnvironment(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -32,11 +33,26 @@ public sealed class ApiKeyOptions
         {
             index++;
             var colon = item.IndexOf(':', StringComparison.Ordinal);
-            yield return colon > 0 && colon < item.Length - 1
-                ? new ApiKeyEntry { Name = item[..colon].Trim(), Key = item[(colon + 1)..].Trim() }
-                : new ApiKeyEntry { Name = $"client{index}", Key = item };
+            if (colon > 0 && colon < item.Length - 1)
+            {
+                var name = item[..colon].Trim();
+                var gateway = name.EndsWith(GatewayMarker, StringComparison.OrdinalIgnoreCase);
+                yield return new ApiKeyEntry
+                {
+                    Name = gateway ? name[..^GatewayMarker.Length].Trim() : name,
+                    Key = item[(colon + 1)..].Trim(),
+                    Gateway = gateway,
+                };
+            }
+            else
+            {
+                yield return new ApiKeyEntry { Name = $"client{index}", Key = item };
+            }
         }
     }
+
+    /// <summary>The suffix of a name in <c>API_KEYS</c> that marks a gateway's key: <c>apim[gateway]:&lt;key&gt;</c>.</summary>
+    public const string GatewayMarker = "[gateway]";
 
     /// <summary>SHA-256 of a key as 32 bytes.</summary>
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
@@ -53,19 +69,24 @@ public sealed class ApiKeyEntry
     /// <summary>The key itself, for keys injected from a secret store.</summary>
     public string? Key { get; set; }
 
+    /// <summary>True for the key a gateway (API Management, src/Gateway) presents: its requests may name the caller
+    /// in <c>X-APIM-Subscription-Id</c> / <c>X-APIM-Product-Id</c>, and are then rate limited per subscriber
+    /// (<see cref="ClientPartition"/>). From any other key those headers are ignored.</summary>
+    public bool Gateway { get; set; }
+
     public ApiClient? ToClient(int index)
     {
         var name = string.IsNullOrWhiteSpace(Name) ? $"client{index + 1}" : Name.Trim();
         if (!string.IsNullOrEmpty(Key))
         {
-            return new ApiClient(name, ApiKeyOptions.Hash(Key));
+            return new ApiClient(name, ApiKeyOptions.Hash(Key), Gateway);
         }
 
         if (KeyHash is { Length: 64 } hex)
         {
             try
             {
-                return new ApiClient(name, Convert.FromHexString(hex));
+                return new ApiClient(name, Convert.FromHexString(hex), Gateway);
             }
             catch (FormatException)
             {
@@ -77,5 +98,5 @@ public sealed class ApiKeyEntry
     }
 }
 
-/// <summary>A client that may call the service.</summary>
-public sealed record ApiClient(string Name, byte[] KeyHash);
+/// <summary>A client that may call the service; <paramref name="Gateway"/> when it is a gateway that vouches for its callers.</summary>
+public sealed record ApiClient(string Name, byte[] KeyHash, bool Gateway = false);
