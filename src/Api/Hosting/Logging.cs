@@ -27,6 +27,9 @@ public static class Logging
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .ReadFrom.Configuration(builder.Configuration)
+                // Sinks and enrichers registered in the container too (ILogEventSink, ILogEventEnricher): a host or a
+                // test can add one without a configuration assembly.
+                .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
             if (json)
             {
