@@ -168,6 +168,19 @@ public class ApimGatewayContractTests
     }
 
     [Test]
+    public void Instances_know_the_key_APIM_presents_as_a_gateways_key()
+    {
+        var apps = File.ReadAllText(Path.Combine(DeployPaths.BicepDirectory, "modules", "container-apps.bicep"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(apps, Does.Match(@"\{\s*name:\s*'Auth__ApiKeys__0__Key',\s*secretRef:\s*'backend-api-key'\s*\}"), "the backend key (the one APIM's backends send) ...");
+            Assert.That(apps, Does.Match(@"\{\s*name:\s*'Auth__ApiKeys__0__Gateway',\s*value:\s*'true'\s*\}"), "... is a gateway's: the subscriber headers are believed from it");
+            Assert.That(apps, Does.Not.Contain("'API_KEYS'"), "not a plain client key as well");
+        });
+    }
+
+    [Test]
     public void Readiness_probes_name_their_slot_too()
     {
         var fragment = XDocument.Load(Path.Combine(DeployPaths.ApimDirectory, "fragments", "wrapper-probe-backends.xml")).Root!;
