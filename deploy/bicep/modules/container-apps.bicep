@@ -134,8 +134,12 @@ var secrets = concat(openAiKeySecret, [
     identity: identityId
   }
 ])
+// The key APIM presents is configured as a gateway's (Auth:ApiKeys:0:Gateway): only on requests with it does the
+// service believe X-APIM-Subscription-Id / X-APIM-Product-Id, set by the policies, and rate limit per subscriber.
 var secretEnv = concat(empty(openAiKeySecretUri) ? [] : [{ name: 'OPENAI_API_KEY', secretRef: 'openai-api-key' }], [
-  { name: 'API_KEYS', secretRef: 'backend-api-key' }
+  { name: 'Auth__ApiKeys__0__Name', value: 'apim' }
+  { name: 'Auth__ApiKeys__0__Key', secretRef: 'backend-api-key' }
+  { name: 'Auth__ApiKeys__0__Gateway', value: 'true' }
 ])
 
 resource apps 'Microsoft.App/containerApps@2024-03-01' = [

@@ -87,6 +87,7 @@ public sealed class ApiExceptionHandler : IExceptionHandler
                         : "The request was malformed or incomplete.",
                 };
                 problem.Extensions["code"] = status == StatusCodes.Status413PayloadTooLarge ? ProblemCodes.RequestTooLarge : ProblemCodes.BadHttpRequest;
+                httpContext.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
                 break;
 
             default:
