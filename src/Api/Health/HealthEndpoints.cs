@@ -28,8 +28,9 @@ public static class HealthEndpoints
         return endpoints;
     }
 
-    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}}}</c>;
-    /// descriptions are the adapters' safe messages (no keys, no upstream bodies).</summary>
+    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}},"simulated":[...]}</c>;
+    /// descriptions are the adapters' safe messages (no keys, no upstream bodies); <c>simulated</c> lists the sides
+    /// answered by a simulator (<c>openai</c>, <c>agents</c>), empty when Azure answers both.</summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
@@ -39,6 +40,7 @@ public static class HealthEndpoints
             checks = report.Entries.ToDictionary(
                 e => e.Key,
                 e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
+            simulated = context.RequestServices.GetRequiredService<Simulation.SimulatedSides>().Names,
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, cancellationToken: context.RequestAborted);
     }
