@@ -65,8 +65,22 @@ public sealed class SwaggerUiTests
         var results = new List<string>();
         foreach (var operation in operations)
         {
-            var (status, body) = await TryItOutAsync(page, operation.Id);
-            results.Add($"{operation.Method} {operation.Path} -> {status} {(status == "200" ? string.Empty : body)}");
+            try
+            {
+                var (status, body) = await TryItOutAsync(page, operation.Id);
+                results.Add($"{operation.Method} {operation.Path} -> {status} {(status == "200" ? string.Empty : body)}");
+            }
+            catch (WaitTaskTimeoutException ex)
+            {
+                // E.g. a required parameter without an example: Swagger UI refuses to send the request at all.
+                results.Add($"{operation.Method} {operation.Path} -> no response shown: {ex.Message}");
+                await page.ReloadAsync();
+                await page.WaitForSelectorAsync(".opblock");
+                if (keys)
+                {
+                    await AuthorizeAsync(page, ClientKey);
+                }
+            }
         }
 
         Assert.That(results, Has.All.Match(@" -> 200 $"), string.Join(Environment.NewLine, results));
