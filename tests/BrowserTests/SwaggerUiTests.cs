@@ -26,28 +26,46 @@ public sealed class SwaggerUiTests
         "GET /health", "GET /completion", "POST /chat", "POST /bing-grounding", "POST /agents/{name}",
     ];
 
-    [TestCase(false, TestName = "Every operation answers 200 at the first Try it out, keys off")]
-    [TestCase(true, TestName = "Every operation answers 200 at the first Try it out after Authorize, keys on")]
-    public async Task EveryOperationShouldAnswer200AtTheFirstTryItOut(bool keys)
-    {
-        // Missing Chromium fails the test (CI must install it), it does not skip it.
-        Assert.That(File.Exists(ChromiumPath), Is.True, $"{ChromiumPath} is missing: apt-get update && apt-get install -y chromium (.ci/run does it).");
+    private IBrowser? _browser;
 
-        await using var api = new SwaggerApiFactory(keys ? ClientKey : null);
-        await using var browser = await Puppeteer.LaunchAsync(new LaunchOptions
+    /// <summary>One browser for both cases (each gets its own page and API).</summary>
+    [OneTimeSetUp]
+    public async Task LaunchBrowser()
+    {
+        // Missing Chromium fails the tests (CI must install it), it does not skip them.
+        Assert.That(File.Exists(ChromiumPath), Is.True, $"{ChromiumPath} is missing: apt-get update && apt-get install -y chromium (.ci/run does it).");
+        _browser = await Puppeteer.LaunchAsync(new LaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
             Args = ChromiumArguments,
             Timeout = 60_000,
         });
-        await using var page = await browser.NewPageAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task CloseBrowser()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+    }
+
+    [TestCase(false, TestName = "Every operation answers 200 at the first Try it out, keys off")]
+    [TestCase(true, TestName = "Every operation answers 200 at the first Try it out after Authorize, keys on")]
+    public async Task EveryOperationShouldAnswer200AtTheFirstTryItOut(bool keys)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var api = new SwaggerApiFactory(keys ? ClientKey : null);
+        await using var page = await _browser!.NewPageAsync();
         page.DefaultTimeout = 30_000;
 
         var swagger = new Uri(api.BaseAddress, "swagger/index.html");
         var loaded = await page.GoToAsync(swagger.ToString());
         Assert.That(loaded?.Status, Is.EqualTo(System.Net.HttpStatusCode.OK), "the UI itself needs no key");
         await page.WaitForSelectorAsync(".opblock");
+        TestContext.Progress.WriteLine($"[{clock.Elapsed.TotalSeconds:0.0} s] API started, Swagger UI loaded");
 
         var hasAuthorize = await page.QuerySelectorAsync(".auth-wrapper .authorize") is not null;
         Assert.That(hasAuthorize, Is.EqualTo(keys), "Authorize is shown exactly when keys are configured");
@@ -69,6 +87,7 @@ public sealed class SwaggerUiTests
             {
                 var (status, body) = await TryItOutAsync(page, operation.Id);
                 results.Add($"{operation.Method} {operation.Path} -> {status} {(status == "200" ? string.Empty : body)}");
+                TestContext.Progress.WriteLine($"[{clock.Elapsed.TotalSeconds:0.0} s] {operation.Method} {operation.Path}: {status}");
             }
             catch (WaitTaskTimeoutException ex)
             {
