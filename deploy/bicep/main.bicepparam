@@ -21,6 +21,7 @@ param openAiAccountResourceId = readEnvironmentVariable('OPENAI_ACCOUNT_RESOURCE
 // Azure AI Foundry Agent Service (POST /bing-grounding); the identity gets "Azure AI User".
 param aiProjectEndpoint = readEnvironmentVariable('AZURE_AI_PROJECT_ENDPOINT', '')
 param aiAgentId = readEnvironmentVariable('AZURE_AI_AGENT_ID', '')
+param allowSimulator = toLower(readEnvironmentVariable('WRAPPER_ALLOW_SIMULATOR', 'false')) == 'true'
 param aiAccountResourceId = readEnvironmentVariable('AZURE_AI_ACCOUNT_RESOURCE_ID', '')
 param aiProjectName = readEnvironmentVariable('AZURE_AI_PROJECT_NAME', '')
 

@@ -58,6 +58,9 @@ param aiProjectEndpoint string
 @description('Agent ID of the Bing grounding agent.')
 param aiAgentId string
 
+@description('Simulate a missing endpoint (WRAPPER_ALLOW_SIMULATOR=true): smoke deployments only.')
+param allowSimulator bool
+
 @description('CIDR ranges allowed to call the apps (API Management\'s outbound addresses); empty allows any caller.')
 param allowedIpRanges string[]
 
@@ -113,6 +116,7 @@ var settings = {
   OPENAI_ENDPOINT: openAiEndpoint
   OPENAI_MODEL_DEPLOYMENT_NAME: openAiDeploymentName
   OPENAI_PROMPT: openAiPrompt
+  WRAPPER_ALLOW_SIMULATOR: allowSimulator ? 'true' : ''
 }
 var plainEnv = filter(map(items(settings), setting => { name: setting.key, value: setting.value }), entry => !empty(entry.value))
 

@@ -149,6 +149,8 @@ public sealed class LocalCluster : IAsyncDisposable
         ["OPENAI_ENDPOINT"] = _simulator!.Address.ToString(),
         ["OPENAI_API_KEY"] = SimulatorKey,
         ["OPENAI_SIMULATED"] = "true",
+        // No Agent Service here: the embedded simulator answers the agents, which Production allows only on request.
+        ["WRAPPER_ALLOW_SIMULATOR"] = "true",
         ["OPENAI_MODEL_DEPLOYMENT_NAME"] = "gpt-4o-mini",
         ["INSTANCE_ID"] = name,
         ["AzureOpenAI__MaxRetries"] = "0",

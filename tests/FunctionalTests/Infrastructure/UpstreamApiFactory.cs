@@ -56,6 +56,8 @@ public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the embedded simulator answers only on request.
+        builder.UseSetting("WRAPPER_ALLOW_SIMULATOR", "true");
         builder.UseSetting("OPENAI_ENDPOINT", Simulator.HttpAddress.ToString());
         builder.UseSetting("OPENAI_API_KEY", ApiKey);
         builder.UseSetting("OPENAI_MODEL_DEPLOYMENT_NAME", Deployment);

@@ -60,7 +60,8 @@ public sealed class PoolHealthTests
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(body.RootElement.GetProperty("status").GetString(), Is.EqualTo("ok"));
             Assert.That(body.RootElement.GetProperty("azure_openai").GetString(), Is.EqualTo("connected"));
-            Assert.That(health.Headers.Contains(SimulatedModeHeaderMiddleware.HeaderName), Is.False);
+            // The pool is Azure OpenAI's side; only the agents (no AZURE_AI_PROJECT_ENDPOINT here) are simulated.
+            Assert.That(health.Headers.GetValues(SimulatedModeHeaderMiddleware.HeaderName).Single(), Is.EqualTo("agents"));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(_api.Requests(0) + _api.Requests(1), Is.Zero, "a health check must not spend tokens");
         });

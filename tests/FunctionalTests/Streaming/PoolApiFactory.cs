@@ -35,6 +35,8 @@ public sealed class PoolApiFactory : WebApplicationFactory<Program>
             // OpenAI simulator (and from reporting simulated mode).
             ["OPENAI_API_KEY"] = string.Empty,
             ["OPENAI_SIMULATED"] = string.Empty,
+            // The agents are still simulated, which outside Development happens only on request.
+            ["WRAPPER_ALLOW_SIMULATOR"] = "true",
             ["AzureOpenAI:RequestTimeoutSeconds"] = "10",
             ["Health:CacheSeconds"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
