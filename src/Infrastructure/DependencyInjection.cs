@@ -44,7 +44,8 @@ public static class DependencyInjection
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),
             sp.GetRequiredService<TokenCredential>,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IOptions<HealthProbeOptions>>().Value.DeploymentCheckInterval));
         services.AddSingleton<IUpstreamPoolState>(sp => sp.GetRequiredService<UpstreamPool<ChatClient>>());
         services.AddSingleton<AzureOpenAIChatCompletionService>();
         services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
