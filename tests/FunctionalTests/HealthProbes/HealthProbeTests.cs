@@ -12,7 +12,7 @@ namespace Wrapper.FunctionalTests.HealthProbes;
 /// X-Instance-Id on every response.</summary>
 public sealed class HealthProbeTests
 {
-    private const string DeploymentRoute = "GET /openai/deployments/{deployment}";
+    private const string DeploymentRoute = "GET /openai/models";
     private const string ChatRoute = "POST /openai/deployments/{deployment}/chat/completions";
 
     private UpstreamApiFactory _upstream = null!;

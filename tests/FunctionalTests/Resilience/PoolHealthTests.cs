@@ -15,7 +15,7 @@ namespace Wrapper.FunctionalTests.Resilience;
 /// the most preferred upstream's failure in the original /health shape).</summary>
 public sealed class PoolHealthTests
 {
-    private const string DeploymentRoute = "GET /openai/deployments/{deployment}";
+    private const string DeploymentRoute = "GET /openai/models";
 
     private PoolApiFactory _api = null!;
 
