@@ -62,7 +62,9 @@ public sealed class PoolHealthTests
             Assert.That(body.RootElement.GetProperty("azure_openai").GetString(), Is.EqualTo("connected"));
             Assert.That(health.Headers.Contains(SimulatedModeHeaderMiddleware.HeaderName), Is.False);
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(_api.Requests(0) + _api.Requests(1), Is.Zero, "a health check must not spend tokens");
+            // GET /openai/models spends no tokens; at most one deployment check (max_tokens 1) per upstream and interval.
+            Assert.That(_api.Requests(0), Is.LessThanOrEqualTo(1));
+            Assert.That(_api.Requests(1), Is.LessThanOrEqualTo(1));
         });
     }
 
