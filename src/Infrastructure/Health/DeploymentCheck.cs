@@ -24,28 +24,25 @@ public enum DeploymentCheckOutcome
 /// </summary>
 public sealed class DeploymentCheck
 {
-    /// <summary>After an inconclusive check, the next one waits this long at most (or the interval, if shorter).</summary>
-    public static readonly TimeSpan InconclusiveRetry = TimeSpan.FromMinutes(1);
+    /// <summary>After an inconclusive check, or one that found the deployment missing (a 404 spends no token), the next
+    /// one waits this long at most (or the interval, if shorter): a deployment created meanwhile is seen soon.</summary>
+    public static readonly TimeSpan ShortRetry = TimeSpan.FromMinutes(1);
 
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private DateTimeOffset? _existsAt;
-    private DateTimeOffset? _missingAt;
-    private UpstreamException? _missing;
-    private DateTimeOffset? _inconclusiveAt;
+    private DateTimeOffset? _learntAt;
+    private DeploymentCheckOutcome _learnt;
+    private UpstreamException? _missing; // set while the latest conclusive news is "missing"
     private Task<UpstreamException?>? _running;
 
     public DeploymentCheck(TimeProvider time) => _time = time;
-
-    /// <summary>How many checks were sent (they spend tokens); for logs and tests.</summary>
-    public int ChecksSent { get; private set; }
 
     /// <summary>The deployment answered a chat call.</summary>
     public void Confirm()
     {
         lock (_gate)
         {
-            _existsAt = _time.GetUtcNow();
+            Learn(DeploymentCheckOutcome.Exists, null);
         }
     }
 
@@ -54,8 +51,7 @@ public sealed class DeploymentCheck
     {
         lock (_gate)
         {
-            _missingAt = _time.GetUtcNow();
-            _missing = failure;
+            Learn(DeploymentCheckOutcome.Missing, failure);
         }
     }
 
@@ -68,30 +64,37 @@ public sealed class DeploymentCheck
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            var missingIsNewest = _missingAt is { } missingAt && (_existsAt is not { } existsAt || missingAt > existsAt);
             if (interval <= TimeSpan.Zero)
             {
-                return Task.FromResult(missingIsNewest ? _missing : null);
+                return Task.FromResult(_missing);
             }
 
-            var newest = new[] { _existsAt, _missingAt, _inconclusiveAt }.Max();
-            if (newest is { } learnt)
+            if (_learntAt is { } learntAt)
             {
-                var fresh = now - learnt;
-                if (learnt == _inconclusiveAt && learnt != _existsAt && learnt != _missingAt)
+                // Exists: trusted for the whole interval. Missing or inconclusive: asked again sooner; neither spent a token.
+                var trustedFor = _learnt == DeploymentCheckOutcome.Exists ? interval : (interval < ShortRetry ? interval : ShortRetry);
+                if (now - learntAt < trustedFor)
                 {
-                    if (fresh < (interval < InconclusiveRetry ? interval : InconclusiveRetry))
-                    {
-                        return Task.FromResult<UpstreamException?>(null);
-                    }
-                }
-                else if (fresh < interval)
-                {
-                    return Task.FromResult(missingIsNewest ? _missing : null);
+                    return Task.FromResult(_missing);
                 }
             }
 
             return _running ??= RunAsync(check);
+        }
+    }
+
+    /// <summary>Records news (under the lock). An inconclusive check keeps what was known before.</summary>
+    private void Learn(DeploymentCheckOutcome outcome, UpstreamException? failure)
+    {
+        _learntAt = _time.GetUtcNow();
+        _learnt = outcome;
+        if (outcome == DeploymentCheckOutcome.Exists)
+        {
+            _missing = null;
+        }
+        else if (outcome == DeploymentCheckOutcome.Missing)
+        {
+            _missing = failure;
         }
     }
 
@@ -110,25 +113,9 @@ public sealed class DeploymentCheck
 
         lock (_gate)
         {
-            ChecksSent++;
-            var now = _time.GetUtcNow();
-            switch (result.Outcome)
-            {
-                case DeploymentCheckOutcome.Exists:
-                    _existsAt = now;
-                    break;
-                case DeploymentCheckOutcome.Missing:
-                    _missingAt = now;
-                    _missing = result.Failure;
-                    break;
-                default:
-                    _inconclusiveAt = now;
-                    break;
-            }
-
+            Learn(result.Outcome, result.Failure);
             _running = null;
+            return _missing;
         }
-
-        return result.Outcome == DeploymentCheckOutcome.Missing ? result.Failure : null;
     }
 }
