@@ -35,7 +35,7 @@ param openAiEndpoint string = ''
 param openAiApiKey string = ''
 
 @description('Azure OpenAI API version.')
-param openAiApiVersion string = '2025-04-01-preview'
+param openAiApiVersion string = 'v1'
 
 @description('Azure OpenAI deployment (model) name.')
 param openAiDeploymentName string = ''
