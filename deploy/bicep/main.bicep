@@ -34,7 +34,7 @@ param openAiEndpoint string = ''
 @secure()
 param openAiApiKey string = ''
 
-@description('Azure OpenAI API version.')
+@description('Azure OpenAI data-plane API version: v1 (the GA v1 API, no api-version; Microsoft\'s recommendation for new code) or a dated version such as 2024-10-21.')
 param openAiApiVersion string = 'v1'
 
 @description('Azure OpenAI deployment (model) name.')
