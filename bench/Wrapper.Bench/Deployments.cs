@@ -158,6 +158,8 @@ public sealed class Deployments
             ["OPENAI_ENDPOINT"] = simulatorUrl,
             ["OPENAI_API_KEY"] = SimulatorKey,
             ["OPENAI_SIMULATED"] = "true",
+            // No Agent Service here: the embedded simulator answers the agents, which Production allows only on request.
+            ["WRAPPER_ALLOW_SIMULATOR"] = "true",
             ["OPENAI_MODEL_DEPLOYMENT_NAME"] = Conversation.Deployment,
             ["OPENAI_API_VERSION"] = Conversation.ApiVersion,
             // A client key as in production; the per-client rate limit (120/min by default) would refuse the load.

@@ -34,8 +34,8 @@ param openAiEndpoint string = ''
 @secure()
 param openAiApiKey string = ''
 
-@description('Azure OpenAI API version.')
-param openAiApiVersion string = '2025-04-01-preview'
+@description('Azure OpenAI data-plane API version: v1 (the GA v1 API, no api-version; Microsoft\'s recommendation for new code) or a dated version such as 2024-10-21.')
+param openAiApiVersion string = 'v1'
 
 @description('Azure OpenAI deployment (model) name.')
 param openAiDeploymentName string = ''
@@ -51,6 +51,9 @@ param aiProjectEndpoint string = ''
 
 @description('ID of the Bing grounding agent.')
 param aiAgentId string = ''
+
+@description('Let an instance answer from its embedded simulator where an endpoint (openAiEndpoint, aiProjectEndpoint) is empty: for a smoke deployment only. false (default): an instance with a missing endpoint refuses to start, naming it.')
+param allowSimulator bool = false
 
 @description('Resource ID of the AI Services account that holds the Foundry project; when given, the apps\' identity gets Azure AI User on it (or on aiProjectName).')
 param aiAccountResourceId string = ''
@@ -230,6 +233,7 @@ module containerApps 'modules/container-apps.bicep' = {
     openAiKeySecretUri: keyVault.outputs.openAiKeySecretUri
     backendKeySecretUri: keyVault.outputs.backendKeySecretUri
     aiProjectEndpoint: aiProjectEndpoint
+    allowSimulator: allowSimulator
     aiAgentId: aiAgentId
     allowedIpRanges: restrictIngressToApim ? map(apim.outputs.publicIpAddresses, address => '${address}/32') : []
     maxReplicas: maxReplicasPerInstance

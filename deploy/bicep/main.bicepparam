@@ -13,7 +13,7 @@ param imageName = readEnvironmentVariable('WRAPPER_IMAGE')
 // OPENAI_ACCOUNT_RESOURCE_ID so that the identity gets "Cognitive Services OpenAI User").
 param openAiEndpoint = readEnvironmentVariable('OPENAI_ENDPOINT', '')
 param openAiApiKey = readEnvironmentVariable('OPENAI_API_KEY', '')
-param openAiApiVersion = readEnvironmentVariable('OPENAI_API_VERSION', '2025-04-01-preview')
+param openAiApiVersion = readEnvironmentVariable('OPENAI_API_VERSION', 'v1')
 param openAiDeploymentName = readEnvironmentVariable('OPENAI_MODEL_DEPLOYMENT_NAME', '')
 param openAiPrompt = readEnvironmentVariable('OPENAI_PROMPT', 'You are a helpful assistant.')
 param openAiAccountResourceId = readEnvironmentVariable('OPENAI_ACCOUNT_RESOURCE_ID', '')
@@ -21,6 +21,7 @@ param openAiAccountResourceId = readEnvironmentVariable('OPENAI_ACCOUNT_RESOURCE
 // Azure AI Foundry Agent Service (POST /bing-grounding); the identity gets "Azure AI User".
 param aiProjectEndpoint = readEnvironmentVariable('AZURE_AI_PROJECT_ENDPOINT', '')
 param aiAgentId = readEnvironmentVariable('AZURE_AI_AGENT_ID', '')
+param allowSimulator = toLower(readEnvironmentVariable('WRAPPER_ALLOW_SIMULATOR', 'false')) == 'true'
 param aiAccountResourceId = readEnvironmentVariable('AZURE_AI_ACCOUNT_RESOURCE_ID', '')
 param aiProjectName = readEnvironmentVariable('AZURE_AI_PROJECT_NAME', '')
 

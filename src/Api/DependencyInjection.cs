@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Wrapper.Api.Controllers;
 using Wrapper.Api.Correlation;
 using Wrapper.Api.Errors;
@@ -50,12 +51,14 @@ public static class DependencyInjection
         services.AddScoped<Wrapper.Application.Common.Interfaces.ICurrentClient, HttpCurrentClient>();
         services.AddMcpTools();
 
-        services.AddOpenApiDocument(IsSimulated(configuration));
+        services.TryAddSingleton(SimulatedSides.From);
+        services.AddOpenApiDocument(configuration);
         return services;
     }
 
     /// <summary>The middleware, outermost first: correlation id, request log, error handling, body limit,
-    /// simulated-mode header, Swagger, controllers.</summary>
+    /// simulated-mode header, Swagger UI and its document (before the key check: they are public, see
+    /// docs/mcp-and-security.md), security, body limit, controllers.</summary>
     public static WebApplication UseApi(this WebApplication app)
     {
         app.UseMiddleware<InstanceIdMiddleware>();
@@ -64,22 +67,23 @@ public static class DependencyInjection
         app.UseRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        if (IsSimulated(app.Configuration))
+        if (app.Services.GetRequiredService<SimulatedSides>().Any)
         {
             app.UseMiddleware<SimulatedModeHeaderMiddleware>();
         }
 
+        app.UseOpenApiDocument();
         app.UseApiSecurity();
         app.UseMiddleware<QuotaHeadersMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
-        app.UseOpenApiDocument();
         app.MapHealthEndpoints();
         app.MapControllers();
         app.MapMcpTools();
         return app;
     }
 
-    /// <summary>True when answers come from a simulator (<c>OPENAI_SIMULATED=true</c>, set by the embedded one).</summary>
+    /// <summary>True when Azure OpenAI answers come from a simulator (<c>OPENAI_SIMULATED=true</c>, set by the embedded
+    /// one); <see cref="SimulatedSides"/> has both sides.</summary>
     public static bool IsSimulated(IConfiguration configuration) =>
         bool.TryParse(configuration["OPENAI_SIMULATED"], out var simulated) && simulated;
 }

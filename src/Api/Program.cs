@@ -9,6 +9,7 @@ DotEnvFile.LoadFromWorkingDirectory();
 
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseDefaultListenAddress(builder.Configuration);
+builder.WebHost.UseRequestLineLimits(builder.Configuration);
 builder.AddSerilogLogging();
 
 await EmbeddedSimulator.StartIfNoEndpointAsync(builder);

@@ -6,6 +6,7 @@ using Wrapper.Gateway.Errors;
 using Wrapper.Gateway.Failover;
 using Wrapper.Gateway.Health;
 using Wrapper.Gateway.Status;
+using Wrapper.Gateway.Subscriptions;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.SessionAffinity;
 
@@ -64,13 +65,16 @@ public static class GatewayApp
         var retryStatuses = StatusCodeSet.Parse(options.Failover.RetryStatusCodes);
         services.AddReverseProxy()
             .LoadFromMemory(GatewayProxyConfig.Routes(), GatewayProxyConfig.Clusters(options))
-            .AddTransforms(context => context.ResponseTransforms.Add(
-                new BackendResponseTransform(retryStatuses, context.Services.GetRequiredService<TimeProvider>())));
+            .AddTransforms(context =>
+            {
+                context.RequestTransforms.Add(new BackendRequestTransform(context.Services.GetRequiredService<IOptions<GatewayOptions>>()));
+                context.ResponseTransforms.Add(new BackendResponseTransform(retryStatuses, context.Services.GetRequiredService<TimeProvider>()));
+            });
         return services;
     }
 
     /// <summary>Correlation id first, then the status endpoint and the proxy pipeline:
-    /// failover → session affinity → load balancing → passive health → forwarder.</summary>
+    /// subscription key → failover → session affinity → load balancing → passive health → forwarder.</summary>
     public static WebApplication UseGateway(this WebApplication app)
     {
         app.UseMiddleware<CorrelationIdMiddleware>();
@@ -78,6 +82,7 @@ public static class GatewayApp
         app.MapGatewayStatus();
         app.MapReverseProxy(pipeline =>
         {
+            pipeline.UseMiddleware<SubscriptionKeyMiddleware>();
             pipeline.UseMiddleware<FailoverMiddleware>();
             pipeline.UseSessionAffinity();
             pipeline.UseLoadBalancing();

@@ -45,11 +45,13 @@ public static class DependencyInjection
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureOpenAIClientFactory.HttpClientName),
             sp.GetRequiredService<TokenCredential>,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IOptions<HealthProbeOptions>>().Value.DeploymentCheckInterval));
         services.AddSingleton<IUpstreamPoolState>(sp => sp.GetRequiredService<UpstreamPool<ChatClient>>());
         services.AddSingleton<AzureOpenAIChatCompletionService>();
         services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
-        // GET /health and /health/ready: a token-free probe of the pool's upstreams, shared and briefly cached (Health:CacheSeconds).
+        // GET /health and /health/ready: a probe of the pool's upstreams on documented operations (token-free GET models,
+        // plus a max_tokens 1 deployment check at most every Health:DeploymentCheckMinutes), shared and briefly cached.
         services.AddHealthProbesAndTelemetry(configuration);
 
         services.AddAgents(configuration);

@@ -80,11 +80,20 @@ public class ContainerTests
     {
         var environment = (YamlMappingNode)ComposeServices()["gateway"]["environment"];
 
-        var destinations = environment.Children
-            .Where(entry => entry.Key.ToString().StartsWith("ReverseProxy__Clusters__", StringComparison.Ordinal))
+        // The gateway reads Gateway:Backends (src/Gateway/Configuration/GatewayOptions.cs), not YARP's ReverseProxy section.
+        var addresses = environment.Children
+            .Where(entry => System.Text.RegularExpressions.Regex.IsMatch(entry.Key.ToString(), @"^Gateway__Backends__\d+__Address$"))
+            .Select(entry => entry.Value.ToString());
+        var names = environment.Children
+            .Where(entry => System.Text.RegularExpressions.Regex.IsMatch(entry.Key.ToString(), @"^Gateway__Backends__\d+__Name$"))
             .Select(entry => entry.Value.ToString());
 
-        Assert.That(destinations, Is.EquivalentTo(Enumerable.Range(1, 5).Select(index => $"http://api-{index}:8000/")));
+        Assert.Multiple(() =>
+        {
+            Assert.That(addresses, Is.EquivalentTo(Enumerable.Range(1, 5).Select(index => $"http://api-{index}:8000/")));
+            Assert.That(names, Is.EquivalentTo(Enumerable.Range(1, 5).Select(index => $"api-{index}")));
+            Assert.That(environment.Children.Keys.Select(key => key.ToString()), Has.None.StartsWith("ReverseProxy__"));
+        });
     }
 
     private static Dictionary<string, YamlMappingNode> ComposeServices()

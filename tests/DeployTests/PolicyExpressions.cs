@@ -7,7 +7,29 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Wrapper.DeployTests;
 
 /// <summary>A C# policy expression of an APIM policy file: <c>@( … )</c> or <c>@{ … }</c>.</summary>
-internal sealed record PolicyExpression(string Location, string Code, bool IsBlock);
+internal sealed record PolicyExpression(string Location, string Code, bool IsBlock)
+{
+    /// <summary>The expression of one attribute or element text (which must hold one).</summary>
+    public static PolicyExpression Of(string text, string location)
+    {
+        var trimmed = text.Trim();
+        if (!(trimmed.StartsWith("@(", StringComparison.Ordinal) || trimmed.StartsWith("@{", StringComparison.Ordinal)))
+        {
+            throw new ArgumentException($"{location} holds no policy expression: {trimmed}");
+        }
+
+        return new PolicyExpression(location, trimmed[2..^1], trimmed[1] == '{');
+    }
+}
+
+/// <summary>What a stand-in APIM <c>context</c> holds when an expression runs (<see cref="PolicyExpressions.Evaluate"/>).</summary>
+internal sealed record PolicyContext(
+    int Status = 200,
+    IReadOnlyDictionary<string, string>? ResponseHeaders = null,
+    IReadOnlyDictionary<string, string>? RequestHeaders = null,
+    IReadOnlyDictionary<string, object>? Variables = null,
+    string? SubscriptionId = null,
+    string? ProductId = null);
 
 /// <summary>
 /// Finds the policy expressions of a policy document and compiles them as C# 7.3 (the language level of
@@ -79,6 +101,21 @@ internal static partial class PolicyExpressions
                 string PolicyId { get; }
             }
 
+            public interface ISubscription
+            {
+                string Id { get; }
+                string Key { get; }
+                string Name { get; }
+                string PrimaryKey { get; }
+                string SecondaryKey { get; }
+            }
+
+            public interface IProduct
+            {
+                string Id { get; }
+                string Name { get; }
+            }
+
             public interface IContext
             {
                 DateTime Timestamp { get; }
@@ -88,6 +125,96 @@ internal static partial class PolicyExpressions
                 IResponse Response { get; }
                 IVariables Variables { get; }
                 ILastError LastError { get; }
+                ISubscription Subscription { get; }
+                IProduct Product { get; }
+            }
+        }
+        """;
+
+    // Stand-in values of context, to run an expression (see Evaluate): headers and variables as given, null
+    // subscription or product when none is given.
+    private const string ContextFakes = """
+        namespace Apim
+        {
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+
+            public sealed class FakeHeaders : IHeaders
+            {
+                private readonly Dictionary<string, string[]> _values = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+                public FakeHeaders(string[] pairs) { for (int i = 0; i + 1 < pairs.Length; i += 2) { _values[pairs[i]] = new[] { pairs[i + 1] }; } }
+                public string GetValueOrDefault(string headerName, string defaultValue) { string[] v; return _values.TryGetValue(headerName, out v) ? string.Join(",", v) : defaultValue; }
+                public bool ContainsKey(string headerName) { return _values.ContainsKey(headerName); }
+                public bool TryGetValue(string headerName, out string[] values) { return _values.TryGetValue(headerName, out values); }
+            }
+
+            public sealed class FakeRequest : IRequest
+            {
+                public IMessageBody Body { get; set; }
+                public IHeaders Headers { get; set; }
+                public string IpAddress { get; set; }
+                public string Method { get; set; }
+                public IUrl Url { get; set; }
+            }
+
+            public sealed class FakeResponse : IResponse
+            {
+                public IMessageBody Body { get; set; }
+                public IHeaders Headers { get; set; }
+                public int StatusCode { get; set; }
+                public string StatusReason { get; set; }
+            }
+
+            public sealed class FakeVariables : IVariables
+            {
+                private readonly Dictionary<string, object> _values;
+                public FakeVariables(Dictionary<string, object> values) { _values = values; }
+                public object this[string name] { get { return _values[name]; } }
+                public bool ContainsKey(string name) { return _values.ContainsKey(name); }
+                public T GetValueOrDefault<T>(string name, T defaultValue = default(T)) { object v; return _values.TryGetValue(name, out v) ? (T)v : defaultValue; }
+            }
+
+            public sealed class FakeSubscription : ISubscription
+            {
+                public string Id { get; set; }
+                public string Key { get; set; }
+                public string Name { get; set; }
+                public string PrimaryKey { get; set; }
+                public string SecondaryKey { get; set; }
+            }
+
+            public sealed class FakeProduct : IProduct
+            {
+                public string Id { get; set; }
+                public string Name { get; set; }
+            }
+
+            public sealed class FakeContext : IContext
+            {
+                public DateTime Timestamp { get; set; }
+                public TimeSpan Elapsed { get; set; }
+                public Guid RequestId { get; set; }
+                public IRequest Request { get; set; }
+                public IResponse Response { get; set; }
+                public IVariables Variables { get; set; }
+                public ILastError LastError { get; set; }
+                public ISubscription Subscription { get; set; }
+                public IProduct Product { get; set; }
+
+                public static IContext Make(string[] requestHeaders, int status, string[] responseHeaders, Dictionary<string, object> variables, string subscriptionId, string productId)
+                {
+                    return new FakeContext
+                    {
+                        Timestamp = DateTime.UtcNow,
+                        RequestId = Guid.NewGuid(),
+                        Request = new FakeRequest { Headers = new FakeHeaders(requestHeaders), Method = "GET" },
+                        Response = new FakeResponse { Headers = new FakeHeaders(responseHeaders), StatusCode = status },
+                        Variables = new FakeVariables(variables),
+                        Subscription = subscriptionId == null ? null : new FakeSubscription { Id = subscriptionId, Name = subscriptionId },
+                        Product = productId == null ? null : new FakeProduct { Id = productId, Name = productId },
+                    };
+                }
             }
         }
         """;
@@ -123,8 +250,42 @@ internal static partial class PolicyExpressions
             .ToList();
     }
 
+    /// <summary>Runs one expression against a stand-in context and returns its value (compiled as in <see cref="Compile"/>).</summary>
+    public static object? Evaluate(PolicyExpression expression, PolicyContext context)
+    {
+        var (errors, assembly) = Build([expression], withFakes: true);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+        }
+
+        var loaded = System.Reflection.Assembly.Load(assembly!);
+        var fake = loaded.GetType("Apim.FakeContext")!.GetMethod("Make")!.Invoke(null,
+        [
+            Pairs(context.RequestHeaders),
+            context.Status,
+            Pairs(context.ResponseHeaders),
+            new Dictionary<string, object>(context.Variables ?? new Dictionary<string, object>()),
+            context.SubscriptionId,
+            context.ProductId,
+        ]);
+        try
+        {
+            return loaded.GetType("Apim.Expressions")!.GetMethod("Expression0")!.Invoke(null, [fake]);
+        }
+        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            throw ex.InnerException;
+        }
+    }
+
+    private static string[] Pairs(IReadOnlyDictionary<string, string>? headers) =>
+        (headers ?? new Dictionary<string, string>()).SelectMany(pair => new[] { pair.Key, pair.Value }).ToArray();
+
     /// <summary>Compiler errors of the expressions (empty when every expression compiles).</summary>
-    public static IReadOnlyList<string> Compile(IReadOnlyList<PolicyExpression> expressions)
+    public static IReadOnlyList<string> Compile(IReadOnlyList<PolicyExpression> expressions) => Build(expressions, withFakes: false).Errors;
+
+    private static (IReadOnlyList<string> Errors, byte[]? Assembly) Build(IReadOnlyList<PolicyExpression> expressions, bool withFakes)
     {
         var methods = expressions.Select((expression, index) =>
         {
@@ -157,15 +318,21 @@ internal static partial class PolicyExpressions
             "}");
 
         var options = new CSharpParseOptions(LanguageVersion.CSharp7_3);
+        var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(ContextStandIn, options), CSharpSyntaxTree.ParseText(source, options) };
+        if (withFakes)
+        {
+            trees.Add(CSharpSyntaxTree.ParseText(ContextFakes, options));
+        }
+
         var compilation = CSharpCompilation.Create(
-            "PolicyExpressions",
-            [CSharpSyntaxTree.ParseText(ContextStandIn, options), CSharpSyntaxTree.ParseText(source, options)],
+            "PolicyExpressions" + (withFakes ? Guid.NewGuid().ToString("N") : ""),
+            trees,
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Disable));
 
         using var assembly = new MemoryStream();
         var result = compilation.Emit(assembly);
-        return result.Diagnostics
+        var errors = result.Diagnostics
             .Where(diagnostic => diagnostic.Severity == DiagnosticSeverity.Error)
             .Select(diagnostic =>
             {
@@ -181,5 +348,6 @@ internal static partial class PolicyExpressions
                     : diagnostic.ToString();
             })
             .ToList();
+        return (errors, result.Success ? assembly.ToArray() : null);
     }
 }

@@ -15,7 +15,7 @@ public sealed class HealthTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         await AssertHealthyAsync(response, "simulated");
-        Assert.That(response.Headers.GetValues("X-Wrapper-Simulated").Single(), Is.EqualTo("true"));
+        Assert.That(response.Headers.GetValues("X-Wrapper-Simulated").Single(), Is.EqualTo("openai, agents"));
     }
 
     [Test]
@@ -28,7 +28,8 @@ public sealed class HealthTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         await AssertHealthyAsync(response, "connected");
-        Assert.That(response.Headers.Contains("X-Wrapper-Simulated"), Is.False);
+        // Azure OpenAI is configured; the agents (no AZURE_AI_PROJECT_ENDPOINT here) are still simulated, and only they are named.
+        Assert.That(response.Headers.GetValues("X-Wrapper-Simulated").Single(), Is.EqualTo("agents"));
     }
 
     /// <summary>The original shape, <c>{"status":"ok","azure_openai":"..."}</c>, first and unchanged; the agent

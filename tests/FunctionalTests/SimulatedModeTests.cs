@@ -4,7 +4,8 @@ using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
 
 namespace Wrapper.FunctionalTests;
 
-/// <summary>The embedded default: every response says it is simulated, and the embedded simulator's key never leaks.</summary>
+/// <summary>The embedded default: every response says it is simulated, naming both sides (the header said just
+/// <c>true</c> before it named the sides), and the embedded simulator's key never leaks.</summary>
 public sealed class SimulatedModeTests : EmbeddedApiTests
 {
     [TestCase("GET", "/health")]
@@ -24,7 +25,7 @@ public sealed class SimulatedModeTests : EmbeddedApiTests
         using var response = await Client.SendAsync(request);
 
         Assert.That(response.Headers.TryGetValues("X-Wrapper-Simulated", out var values), Is.True, $"{method} {path} -> {response.StatusCode}");
-        Assert.That(values!.Single(), Is.EqualTo("true"));
+        Assert.That(values!.Single(), Is.EqualTo("openai, agents"));
     }
 
     [Test]

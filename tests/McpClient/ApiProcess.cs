@@ -59,6 +59,8 @@ public sealed class ApiProcess : IAsyncDisposable
         info.Environment["API_KEYS"] = "e2e:" + apiKey;
         info.Environment["SIMULATOR_LATENCY_PER_TOKEN_MS"] = "0";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production simulates the missing endpoints only on request.
+        info.Environment["WRAPPER_ALLOW_SIMULATOR"] = "true";
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start dotnet.");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}/"));

@@ -165,29 +165,40 @@ resource backends 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' 
         validateCertificateChain: true
         validateCertificateName: true
       }
+      // The backend key, and in native mode the slot (X-Backend-Instance: <index>, logged by the instance): the
+      // pool picks the member after the policy's inbound section, so only the member itself can name it. The
+      // hand-written policies set the header themselves on every try.
       credentials: {
-        header: {
-          'api-key': [
-            '{{${backendKey.name}}}'
-          ]
-        }
+        header: union(
+          {
+            'api-key': [
+              '{{${backendKey.name}}}'
+            ]
+          },
+          usesNativePool
+            ? {
+                'X-Backend-Instance': [
+                  '${index}'
+                ]
+              }
+            : {}
+        )
       }
-      // Native mode: the pool skips a tripped member. A 429 or 5xx (or a connection failure) trips it for
-      // 30 s, or for as long as its Retry-After says. The hand-written policies keep their own circuit
-      // state in the cache instead, so their backends have no rule (two breakers would disagree).
+      // Native mode: the pool skips a tripped member. A 5xx (or a connection failure) trips it for 30 s, or for
+      // as long as its Retry-After says. Not a 429: a rule's failureCondition has only count, percentage,
+      // interval, statusCodeRanges and errorReasons (no header test), so it could not tell the service's refusal
+      // of one caller (429 + X-Wrapper-Refusal: client) from a sick instance, and one caller over its limit would
+      // trip every member in turn. The hand-written policies keep their own circuit state in the cache instead,
+      // so their backends have no rule (two breakers would disagree).
       circuitBreaker: usesNativePool
         ? {
             rules: [
               {
-                name: 'trip-on-throttling-or-server-error'
+                name: 'trip-on-server-error'
                 failureCondition: {
                   count: 1
                   interval: 'PT10S'
                   statusCodeRanges: [
-                    {
-                      min: 429
-                      max: 429
-                    }
                     {
                       min: 500
                       max: 599

@@ -58,6 +58,9 @@ param aiProjectEndpoint string
 @description('Agent ID of the Bing grounding agent.')
 param aiAgentId string
 
+@description('Simulate a missing endpoint (WRAPPER_ALLOW_SIMULATOR=true): smoke deployments only.')
+param allowSimulator bool
+
 @description('CIDR ranges allowed to call the apps (API Management\'s outbound addresses); empty allows any caller.')
 param allowedIpRanges string[]
 
@@ -113,6 +116,7 @@ var settings = {
   OPENAI_ENDPOINT: openAiEndpoint
   OPENAI_MODEL_DEPLOYMENT_NAME: openAiDeploymentName
   OPENAI_PROMPT: openAiPrompt
+  WRAPPER_ALLOW_SIMULATOR: allowSimulator ? 'true' : ''
 }
 var plainEnv = filter(map(items(settings), setting => { name: setting.key, value: setting.value }), entry => !empty(entry.value))
 
@@ -134,8 +138,12 @@ var secrets = concat(openAiKeySecret, [
     identity: identityId
   }
 ])
+// The key APIM presents is configured as a gateway's (Auth:ApiKeys:0:Gateway): only on requests with it does the
+// service believe X-APIM-Subscription-Id / X-APIM-Product-Id, set by the policies, and rate limit per subscriber.
 var secretEnv = concat(empty(openAiKeySecretUri) ? [] : [{ name: 'OPENAI_API_KEY', secretRef: 'openai-api-key' }], [
-  { name: 'API_KEYS', secretRef: 'backend-api-key' }
+  { name: 'Auth__ApiKeys__0__Name', value: 'apim' }
+  { name: 'Auth__ApiKeys__0__Key', secretRef: 'backend-api-key' }
+  { name: 'Auth__ApiKeys__0__Gateway', value: 'true' }
 ])
 
 resource apps 'Microsoft.App/containerApps@2024-03-01' = [

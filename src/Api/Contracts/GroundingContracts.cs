@@ -12,14 +12,13 @@ public sealed class AgentQuestionRequest
     [JsonPropertyName("query")]
     public string? Query { get; init; }
 
-    /// <summary>Continue this conversation (the <c>thread_id</c> of an earlier answer).</summary>
-    /// <example>thread_abc123</example>
+    /// <summary>Continue this conversation (the <c>thread_id</c> of an earlier answer). No example on purpose: a
+    /// made-up id names no thread, so Swagger UI's "Try it out" would fail with it.</summary>
     [JsonPropertyName("thread_id")]
     public string? ThreadId { get; init; }
 
     /// <summary>Keep the conversation thread after answering, and return its <c>thread_id</c>. Defaults to true when
     /// <c>thread_id</c> is given (false then ends the conversation and deletes the thread), false otherwise.</summary>
-    /// <example>true</example>
     [JsonPropertyName("keep_thread")]
     public bool? KeepThread { get; init; }
 }

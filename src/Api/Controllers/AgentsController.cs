@@ -18,7 +18,7 @@ public sealed class AgentsController : ControllerBase
 
     /// <summary>Ask the named agent, for example <c>plain</c> or <c>bing-grounding</c>.</summary>
     /// <remarks>Same question fields and answer as <c>POST /bing-grounding</c>. An unknown name is a 400 listing the known ones.</remarks>
-    /// <param name="name">The agent's name.</param>
+    /// <param name="name" example="bing-grounding">The agent's name.</param>
     /// <param name="query">The question (overrides the body's).</param>
     /// <param name="threadId">Continue this conversation (overrides the body's).</param>
     /// <param name="keepThread">Keep the thread after answering (overrides the body's).</param>

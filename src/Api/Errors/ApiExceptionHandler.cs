@@ -93,6 +93,7 @@ public sealed class ApiExceptionHandler : IExceptionHandler
 
             case ClientQuotaExceededException quota:
                 problem = QuotaProblem(httpContext, quota);
+                httpContext.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
                 break;
 
             case ThreadNotFoundException threadNotFound:
@@ -118,6 +119,7 @@ public sealed class ApiExceptionHandler : IExceptionHandler
                         : "The request was malformed or incomplete.",
                 };
                 problem.Extensions["code"] = status == StatusCodes.Status413PayloadTooLarge ? ProblemCodes.RequestTooLarge : ProblemCodes.BadHttpRequest;
+                httpContext.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
                 break;
 
             default:
@@ -134,10 +136,6 @@ public sealed class ApiExceptionHandler : IExceptionHandler
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
-        if (exception is ClientQuotaExceededException)
-        {
-            httpContext.Response.Headers[QuotaResponses.Refusal] = QuotaResponses.ClientRefusal;
-        }
 
         return await _problemDetails.TryWriteAsync(new ProblemDetailsContext
         {

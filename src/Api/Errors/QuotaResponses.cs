@@ -6,19 +6,13 @@ namespace Wrapper.Api.Errors;
 /// <summary>
 /// The response side of the per-client quotas: <c>x-ratelimit-remaining-requests</c> and
 /// <c>x-ratelimit-remaining-tokens</c> on every answer to a metered request (the limits that apply: none when the client
-/// is unlimited), and the marker of client-caused refusals.
+/// is unlimited). Refusals by those limits carry <see cref="WrapperHeaders.Refusal"/>: <c>client</c> (set by
+/// <see cref="ApiExceptionHandler"/>), so that no gateway counts them as a backend failure.
 /// </summary>
 public static class QuotaResponses
 {
     public const string RemainingRequests = "x-ratelimit-remaining-requests";
     public const string RemainingTokens = "x-ratelimit-remaining-tokens";
-
-    /// <summary>On a refusal the client caused (over its limits): the instance is healthy, so a gateway must neither count
-    /// it as a backend failure nor retry it on another instance (issue 12's contract, <c>WrapperHeaders.Refusal</c>).</summary>
-    public const string Refusal = "X-Wrapper-Refusal";
-
-    /// <summary>The value of <see cref="Refusal"/> on client-caused refusals.</summary>
-    public const string ClientRefusal = "client";
 
     /// <summary>Writes the remaining counts of <paramref name="decision"/> on the response.</summary>
     public static void WriteRemaining(HttpResponse response, QuotaDecision decision)

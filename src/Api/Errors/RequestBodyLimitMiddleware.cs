@@ -33,6 +33,7 @@ public sealed class RequestBodyLimitMiddleware
             };
             problem.Extensions["code"] = ProblemCodes.RequestTooLarge;
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            context.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
             await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
             return;
         }

@@ -37,10 +37,12 @@ public static class HealthEndpoints
         path.StartsWithSegments("/health/live", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/health/ready", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}}}</c>.
+    /// <summary><c>{"status":"healthy|degraded|unhealthy","checks":{"azure_openai":{"status","description"}},"simulated":[...]}</c>.
     /// The description of a healthy check is its mode (<c>connected</c>, <c>simulated</c>, ...) and is given to anyone;
     /// that of a degraded or unhealthy one is the upstream's failure in words (the adapters' safe messages: no keys, no
-    /// upstream bodies), given to authenticated callers only: an anonymous caller (every probe) gets the status.</summary>
+    /// upstream bodies), given to authenticated callers only: an anonymous caller (every probe) gets the status.
+    /// <c>simulated</c> lists the sides answered by a simulator (<c>openai</c>, <c>agents</c>), empty when Azure answers
+    /// both; it is no failure description and is given to anyone.</summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
@@ -53,6 +55,7 @@ public static class HealthEndpoints
                 e => authenticated || e.Value.Status == HealthStatus.Healthy
                     ? (object)new { status = Wire(e.Value.Status), description = e.Value.Description }
                     : new { status = Wire(e.Value.Status) }),
+            simulated = context.RequestServices.GetRequiredService<Simulation.SimulatedSides>().Names,
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, cancellationToken: context.RequestAborted);
     }

@@ -2,6 +2,7 @@ using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 using Wrapper.Api.Correlation;
+using Wrapper.Api.Security;
 
 namespace Wrapper.Api.Hosting;
 
@@ -26,6 +27,9 @@ public static class Logging
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
                 .ReadFrom.Configuration(builder.Configuration)
+                // Sinks and enrichers registered in the container too (ILogEventSink, ILogEventEnricher): a host or a
+                // test can add one without a configuration assembly.
+                .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
             if (json)
             {
@@ -40,7 +44,8 @@ public static class Logging
     }
 
     /// <summary>Request logging: one event per request with method, path (never the query string, which may
-    /// carry a prompt), status, time and correlation id; 5xx as errors, 4xx as warnings, aborted requests as
+    /// carry a prompt), status, time, correlation id, the gateway's backend slot (<c>BackendInstance</c>, from
+    /// <c>X-Backend-Instance</c>) and, behind a gateway's key, the APIM <c>Subscriber</c> and <c>Product</c>; 5xx as errors, 4xx as warnings, aborted requests as
     /// information.</summary>
     public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
@@ -60,8 +65,43 @@ public static class Logging
                 {
                     diagnostics.Set("CorrelationId", id);
                 }
+
+                if (BackendInstance(context.Request) is { } instance)
+                {
+                    diagnostics.Set("BackendInstance", instance);
+                }
+
+                if (ClientPartition.Subscriber(context) is { } subscriber)
+                {
+                    diagnostics.Set("Subscriber", subscriber);
+                    if (ClientPartition.Product(context) is { } product)
+                    {
+                        diagnostics.Set("Product", product);
+                    }
+                }
             };
         });
+
+    /// <summary>The gateway's <c>X-Backend-Instance</c> (the slot it sent the request to: 0-4 behind APIM, the backend's
+    /// name behind src/Gateway) when it is a short name; anything else is left out of the log.</summary>
+    public static string? BackendInstance(HttpRequest request)
+    {
+        var values = request.Headers[WrapperHeaders.BackendInstance];
+        if (values.Count != 1 || values[0] is not { Length: > 0 and <= 64 } value)
+        {
+            return null;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                return null;
+            }
+        }
+
+        return value;
+    }
 
     /// <summary>Renders " [correlation-id]" in text output when the event has one.</summary>
     private sealed class CorrelationSuffixEnricher : Serilog.Core.ILogEventEnricher

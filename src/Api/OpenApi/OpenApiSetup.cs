@@ -1,15 +1,31 @@
+using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Wrapper.Api.Contracts;
+using Wrapper.Api.Simulation;
 
 namespace Wrapper.Api.OpenApi;
 
-/// <summary>The OpenAPI document (<c>/swagger/v1/swagger.json</c>) and Swagger UI (<c>/swagger</c>).</summary>
+/// <summary>The OpenAPI document (<c>/swagger/v1/swagger.json</c>) and Swagger UI (<c>/swagger</c>). Both are public
+/// (no key): they describe the routes and carry no secret, and a browser cannot send a key for the page itself. When
+/// client keys (<c>API_KEYS</c>, <c>Auth:ApiKeys</c>) or Entra ID tokens (<c>Auth:EntraId</c>) are configured, the
+/// document declares the <c>api-key</c> header scheme (and the bearer scheme for Entra ID) and requires one of them
+/// on every operation, so that Swagger UI shows Authorize and sends what was entered there.</summary>
 public static class OpenApiSetup
 {
     public const string DocumentName = "v1";
 
-    public static IServiceCollection AddOpenApiDocument(this IServiceCollection services, bool simulated)
+    /// <summary>The API-key security scheme's name in the document.</summary>
+    public const string ApiKeySchemeName = "ApiKey";
+
+    /// <summary>The Entra ID bearer security scheme's name in the document.</summary>
+    public const string BearerSchemeName = "EntraId";
+
+    public static IServiceCollection AddOpenApiDocument(this IServiceCollection services, IConfiguration configuration)
     {
+        var keys = ClientKeysConfigured(configuration);
+        var entraId = Security.EntraIdAuthentication.IsConfigured(configuration);
+        var anonymousHealth = configuration.GetValue<bool?>("Auth:AllowAnonymousHealth") ?? false;
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(options =>
         {
@@ -17,11 +33,39 @@ public static class OpenApiSetup
             {
                 Title = "Wrapper",
                 Version = "v1",
-                Description = Description(simulated),
+                Description = Description,
             });
             options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
             options.SupportNonNullableReferenceTypes();
-            options.AddOperationFilterInstance(new StandardHeadersOperationFilter(simulated));
+            options.OperationFilter<StandardHeadersOperationFilter>();
+            options.DocumentFilter<SimulatedModeDocumentFilter>();
+            options.AddSchemaFilterInstance(new TryItOutExamplesSchemaFilter());
+            if (keys)
+            {
+                options.AddSecurityDefinition(ApiKeySchemeName, new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = "api-key",
+                    Description = "Your client key, sent as the `api-key` header (`Authorization: Bearer <key>` is accepted too).",
+                });
+            }
+
+            if (entraId)
+            {
+                options.AddSecurityDefinition(BearerSchemeName, new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "An Entra ID access token for this API's audience (`Auth:EntraId:Audience`), sent as `Authorization: Bearer <token>`.",
+                });
+            }
+
+            if (keys || entraId)
+            {
+                options.AddOperationFilterInstance(new SecurityRequirementsOperationFilter(keys, entraId, anonymousHealth));
+            }
         });
         return services;
     }
@@ -38,20 +82,83 @@ public static class OpenApiSetup
         return app;
     }
 
-    private static string Description(bool simulated)
+    /// <summary>True when client keys are configured (<c>API_KEYS</c> or an <c>Auth:ApiKeys</c> entry): the same
+    /// settings the key check reads.</summary>
+    public static bool ClientKeysConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["API_KEYS"]) || configuration.GetSection("Auth:ApiKeys").GetChildren().Any();
+
+    private const string Description =
+        "A REST face on Azure OpenAI (`GET /completion`, `POST /chat`, `GET /health`) and the Azure AI Foundry Agent " +
+        "Service (`POST /bing-grounding`, `POST /agents/{name}`).\n\n" +
+        "Errors are RFC 9457 ProblemDetails (`application/problem+json`) with a machine-readable `code`, " +
+        "a `traceId` and the `correlationId`; `/health` keeps the original `{\"status\":\"error\",...}` shape. " +
+        "Send `X-APIM-Correlation-Id` to correlate a request with the service logs; it is echoed on every response " +
+        "(one is made when absent or unusable).\n\n" +
+        "**Keys**: when the service has client keys, click **Authorize** and enter yours (sent as the `api-key` header); " +
+        "this page and the document itself need none.\n\n" +
+        "**Simulated mode**: a side without its Azure endpoint (`OPENAI_ENDPOINT`, `AZURE_AI_PROJECT_ENDPOINT`) is " +
+        "answered by a built-in simulator of the Azure protocols (in the Development environment, or elsewhere with " +
+        "`WRAPPER_ALLOW_SIMULATOR=true`); every response then carries `X-Wrapper-Simulated` naming the simulated sides " +
+        "(`openai`, `agents`) and `/health` reports `\"simulated\"` for them.";
+}
+
+/// <summary>Puts a warning first in the document's description while any side is simulated.</summary>
+internal sealed class SimulatedModeDocumentFilter(SimulatedSides sides) : IDocumentFilter
+{
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
     {
-        var text =
-            "A REST face on Azure OpenAI: `GET /completion`, `POST /chat` and `GET /health`.\n\n" +
-            "Errors are RFC 9457 ProblemDetails (`application/problem+json`) with a machine-readable `code`, " +
-            "a `traceId` and the `correlationId`; `/health` keeps the original `{\"status\":\"error\",...}` shape. " +
-            "Send `X-APIM-Correlation-Id` to correlate a request with the service logs; it is echoed on every response " +
-            "(one is made when absent or unusable).\n\n" +
-            "**Simulated mode**: when the service runs without `OPENAI_ENDPOINT`, answers come from a built-in " +
-            "simulator of the Azure OpenAI protocol, every response carries `X-Wrapper-Simulated: true` and `/health` " +
-            "reports `\"azure_openai\":\"simulated\"`.";
-        return simulated
-            ? "**This instance is running in SIMULATED mode: answers are not produced by Azure OpenAI.**\n\n" + text
-            : text;
+        // A copy: the configured OpenApiInfo is shared by every generation of the document.
+        if (sides.Any && swaggerDoc.Info is { } info)
+        {
+            swaggerDoc.Info = new OpenApiInfo
+            {
+                Title = info.Title,
+                Version = info.Version,
+                Description = $"**This instance is running in SIMULATED mode ({sides.HeaderValue}): those answers are not produced by Azure.**\n\n" + info.Description,
+            };
+        }
+    }
+}
+
+/// <summary>Examples that Swagger UI's "Try it out" can send as they are: the agent question body asks a question
+/// and nothing else (no made-up <c>thread_id</c>, which would name no thread, and no <c>keep_thread</c>, which would
+/// leave a thread behind).</summary>
+internal sealed class TryItOutExamplesSchemaFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (context.Type == typeof(AgentQuestionRequest) && schema is OpenApiSchema concrete)
+        {
+            concrete.Examples = [new JsonObject { ["query"] = "What happened in finance today?" }];
+        }
+    }
+}
+
+/// <summary>Requires the configured schemes (either one) on every operation, except <c>GET /health</c> when
+/// <c>Auth:AllowAnonymousHealth</c> opens it; documents the 401 they answer without one.</summary>
+internal sealed class SecurityRequirementsOperationFilter(bool keys, bool entraId, bool anonymousHealth) : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var path = "/" + (context.ApiDescription.RelativePath ?? string.Empty).TrimStart('/');
+        if (anonymousHealth && path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        operation.Security ??= [];
+        if (keys)
+        {
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.ApiKeySchemeName, context.Document)] = [] });
+        }
+
+        if (entraId)
+        {
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.BearerSchemeName, context.Document)] = [] });
+        }
+
+        operation.Responses ??= [];
+        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid key or token was sent (`missing_api_key`, `invalid_api_key`)." });
     }
 }
 
@@ -61,7 +168,7 @@ internal sealed class StandardHeadersOperationFilter : IOperationFilter
 {
     private readonly bool _simulated;
 
-    public StandardHeadersOperationFilter(bool simulated) => _simulated = simulated;
+    public StandardHeadersOperationFilter(SimulatedSides sides) => _simulated = sides.Any;
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -106,7 +213,7 @@ internal sealed class StandardHeadersOperationFilter : IOperationFilter
             {
                 concrete.Headers[Simulation.SimulatedModeHeaderMiddleware.HeaderName] = new OpenApiHeader
                 {
-                    Description = "Present (true) when answers come from the simulator, not Azure OpenAI.",
+                    Description = "Present when answers come from a simulator, not Azure: the simulated sides (`openai`, `agents` or `openai, agents`).",
                     Schema = new OpenApiSchema { Type = JsonSchemaType.String },
                 };
             }

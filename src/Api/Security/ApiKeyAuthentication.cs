@@ -112,6 +112,9 @@ public sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<ApiKeyAu
 
         problem.Extensions["code"] = code;
         Response.StatusCode = problem.Status!.Value;
+
+        // The client's credentials were missing or refused: the instance is healthy (see WrapperHeaders.Refusal).
+        Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
         if (challenge)
         {
             Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";

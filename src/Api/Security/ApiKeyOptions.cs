@@ -34,7 +34,8 @@ public sealed class ApiKeyOptions
             return entry;
         }).ToList();
 
-    /// <summary>Parses <c>API_KEYS</c>: comma-separated <c>name:key</c> or plain keys (named <c>client1</c>, ...). Every
+    /// <summary>Parses <c>API_KEYS</c>: comma-separated <c>name:key</c> or plain keys (named <c>client1</c>, ...);
+    /// <c>name[gateway]:key</c> marks the key as a gateway's (<see cref="ApiKeyEntry.Gateway"/>). Every
     /// item yields an entry labelled <c>API_KEYS entry N</c> (1-based), empty ones included, so that the validator can
     /// refuse them instead of this parser dropping them.</summary>
     public static IEnumerable<ApiKeyEntry> ParseEnvironment(string? value)
@@ -50,11 +51,31 @@ public sealed class ApiKeyOptions
             var item = items[i];
             var source = $"{EnvironmentKey} entry {i + 1}";
             var colon = item.IndexOf(':', StringComparison.Ordinal);
-            yield return colon >= 0
-                ? new ApiKeyEntry { Name = NullIfEmpty(item[..colon].Trim()) ?? $"client{i + 1}", Key = item[(colon + 1)..].Trim(), Source = source }
-                : new ApiKeyEntry { Name = $"client{i + 1}", Key = item, Source = source };
+            if (colon < 0)
+            {
+                yield return new ApiKeyEntry { Name = $"client{i + 1}", Key = item, Source = source };
+                continue;
+            }
+
+            var name = item[..colon].Trim();
+            var gateway = name.EndsWith(GatewayMarker, StringComparison.OrdinalIgnoreCase);
+            if (gateway)
+            {
+                name = name[..^GatewayMarker.Length].Trim();
+            }
+
+            yield return new ApiKeyEntry
+            {
+                Name = NullIfEmpty(name) ?? $"client{i + 1}",
+                Key = item[(colon + 1)..].Trim(),
+                Gateway = gateway,
+                Source = source,
+            };
         }
     }
+
+    /// <summary>The suffix of a name in <c>API_KEYS</c> that marks a gateway's key: <c>apim[gateway]:&lt;key&gt;</c>.</summary>
+    public const string GatewayMarker = "[gateway]";
 
     /// <summary>SHA-256 of a key as 32 bytes.</summary>
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

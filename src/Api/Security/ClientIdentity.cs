@@ -40,11 +40,4 @@ public static class ClientIdentity
             && i.HasClaim(GatewayClaim, "true"));
     }
 
-    /// <summary>Who the caller counts as for per-client limits: <c>client:&lt;name&gt;</c> when authenticated, else
-    /// <c>ip:&lt;address&gt;</c> (the one a trusted proxy forwarded). Issue 12's <c>ClientPartition.Resolve</c> adds
-    /// <c>subscriber:&lt;id&gt;</c> behind a gateway key.</summary>
-    public static string Partition(HttpContext context) =>
-        AuthenticatedName(context) is { } name
-            ? "client:" + name
-            : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

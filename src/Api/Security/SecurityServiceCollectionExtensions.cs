@@ -48,11 +48,10 @@ public static class SecurityServiceCollectionExtensions
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }
 
-                // By the authenticated client's name, else by its address (a trusted proxy's X-Forwarded-For already
-                // applied by the forwarded-headers middleware; never the header of an untrusted sender).
-                var client = ClientIdentity.AuthenticatedName(context) is { } name
-                    ? "client:" + name
-                    : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                // By APIM subscriber (from a gateway's key only), else by the authenticated client's name, else by its
+                // address (a trusted proxy's X-Forwarded-For already applied by the forwarded-headers middleware;
+                // never the header of an untrusted sender).
+                var client = ClientPartition.Resolve(context);
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = limits.PermitLimit,
@@ -68,6 +67,8 @@ public static class SecurityServiceCollectionExtensions
                     : 1;
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
+                // The client's own doing, not a sick instance: gateways must neither count it nor fail over on it.
+                http.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
                 var problem = new ProblemDetails
                 {
                     Status = StatusCodes.Status429TooManyRequests,
@@ -88,7 +89,8 @@ public static class SecurityServiceCollectionExtensions
             if (origins.Length > 0)
             {
                 policy.WithOrigins(origins).AllowAnyHeader().WithMethods("GET", "POST", "DELETE")
-                    .WithExposedHeaders("Mcp-Session-Id", "Retry-After", "X-Correlation-Id");
+                    .WithExposedHeaders("Mcp-Session-Id", "Retry-After", "X-Correlation-Id", WrapperHeaders.Refusal,
+                        Errors.QuotaResponses.RemainingRequests, Errors.QuotaResponses.RemainingTokens);
             }
         }));
 
@@ -146,6 +148,7 @@ public static class SecurityServiceCollectionExtensions
         app.UseCors(CorsPolicy);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseClientPartition();
         app.UseRateLimiter();
         return app;
     }
@@ -156,8 +159,8 @@ public sealed class ClientRateLimitOptions
 {
     public const string SectionName = "RateLimiting";
 
-    /// <summary>Requests per window per client (by key name, else by IP: the one a trusted proxy forwarded, see
-    /// <see cref="TrustedProxies"/>); 0 turns the limit off. Default 120. /health/live and /health/ready are never limited.</summary>
+    /// <summary>Requests per window per client (by APIM subscriber behind a gateway's key, else by key name, else by
+    /// IP: the one a trusted proxy forwarded; see <see cref="ClientPartition"/>); 0 turns the limit off. Default 120. /health/live and /health/ready are never limited.</summary>
     public int PermitLimit { get; set; } = 120;
 
     /// <summary>Window length in seconds. Default 60.</summary>

@@ -9,7 +9,9 @@ namespace Wrapper.Api.Simulation;
 /// The embedded default: when no <c>OPENAI_ENDPOINT</c> is configured, the Azure OpenAI simulator runs inside
 /// this process on a loopback port, and the real adapter talks to it through the real SDK over HTTP, exactly as
 /// it would talk to Azure. Owned by the host: started before the app is built, logged loudly at start, stopped
-/// when the host is disposed.
+/// when the host is disposed. It stands in for a missing endpoint only in the Development environment (what
+/// <c>dotnet run --project src/Api</c> starts, through launchSettings.json) or when <see cref="AllowKey"/> is
+/// <c>true</c>; anywhere else the service refuses to start, naming the missing variable.
 /// </summary>
 public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
 {
@@ -23,6 +25,10 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
 
     /// <summary>The first pool upstream's endpoint; when set, the Azure OpenAI side is not simulated.</summary>
     public const string UpstreamPoolEndpointKey = "AzureOpenAI:Upstreams:0:Endpoint";
+
+    /// <summary>Opt-in (<c>true</c>/<c>false</c>) to simulating a missing upstream outside the Development environment.
+    /// Unset: allowed in Development only; <c>false</c> refuses even there.</summary>
+    public const string AllowKey = "WRAPPER_ALLOW_SIMULATOR";
 
     private readonly ILogger<EmbeddedSimulator> _logger;
 
@@ -54,7 +60,8 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// with a random per-process key, points the configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
     /// registers it with the host. Likewise, when <c>AZURE_AI_PROJECT_ENDPOINT</c> is not set, points the agents at
     /// its https endpoint (<see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>). Returns false,
-    /// changing nothing, when both endpoints are configured.
+    /// changing nothing, when both endpoints are configured. Throws <see cref="SimulatorNotAllowedException"/>, before
+    /// starting anything, when an endpoint is missing and simulating it is not allowed (<see cref="EnsureAllowed"/>).
     /// </summary>
     public static async Task<bool> StartIfNoEndpointAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
@@ -67,6 +74,8 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         {
             return false;
         }
+
+        EnsureAllowed(builder.Environment, configuration, openAISimulated, agentsSimulated);
 
         var deployment = configuration["OPENAI_MODEL_DEPLOYMENT_NAME"] is { } configured && !string.IsNullOrWhiteSpace(configured)
             ? configured.Trim()
@@ -119,6 +128,43 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Refuses to simulate outside the Development environment unless <see cref="AllowKey"/> is <c>true</c> (and
+    /// anywhere when it is <c>false</c>), with a message naming each missing variable and the opt-in.
+    /// </summary>
+    public static void EnsureAllowed(IHostEnvironment environment, IConfiguration configuration, bool openAIMissing, bool agentsMissing)
+    {
+        var setting = configuration[AllowKey];
+        bool? allowed = string.IsNullOrWhiteSpace(setting)
+            ? null
+            : bool.TryParse(setting.Trim(), out var parsed)
+                ? parsed
+                : throw new SimulatorNotAllowedException($"{AllowKey} must be true or false, got '{setting}'.");
+        if (allowed ?? environment.IsDevelopment())
+        {
+            return;
+        }
+
+        var missing = new List<string>();
+        if (openAIMissing)
+        {
+            missing.Add("OPENAI_ENDPOINT (or AzureOpenAI__Upstreams__0__Endpoint)");
+        }
+
+        if (agentsMissing)
+        {
+            missing.Add("AZURE_AI_PROJECT_ENDPOINT");
+        }
+
+        var why = allowed is false
+            ? $"{AllowKey}=false forbids the built-in simulator"
+            : $"the environment is '{environment.EnvironmentName}', and outside Development the built-in simulator answers only with {AllowKey}=true";
+        throw new SimulatorNotAllowedException(
+            $"{string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} not set, and {why}. " +
+            $"Set {string.Join(" and ", missing.Select(m => m.Split(' ')[0]))} to use Azure, or set {AllowKey}=true to serve " +
+            "SIMULATED answers on purpose (every response then carries X-Wrapper-Simulated).");
+    }
+
     Task IHostedService.StartAsync(CancellationToken cancellationToken)
     {
         if (AgentsSimulated)
@@ -126,7 +172,8 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
             _logger.LogWarning(
                 "No AZURE_AI_PROJECT_ENDPOINT configured: agent answers (/bing-grounding, /agents/...) are SIMULATED by the " +
                 "built-in simulator at {SimulatorAddress}, not produced by the Azure AI Foundry Agent Service. Set " +
-                "AZURE_AI_PROJECT_ENDPOINT and AZURE_AI_AGENT_ID (with an Entra ID identity) to use Azure.",
+                "AZURE_AI_PROJECT_ENDPOINT and AZURE_AI_AGENT_ID (with an Entra ID identity) to use Azure. Every response " +
+                "carries the header X-Wrapper-Simulated.",
                 Server.HttpsAddress);
         }
 
@@ -138,7 +185,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         _logger.LogWarning(
             "No OPENAI_ENDPOINT configured: answers are SIMULATED by the built-in simulator at {SimulatorAddress} " +
             "(deployment {Deployment}), not produced by Azure OpenAI. Set OPENAI_ENDPOINT (and OPENAI_API_KEY or an " +
-            "Entra ID identity) to use Azure. Every response carries the header X-Wrapper-Simulated: true.",
+            "Entra ID identity) to use Azure. Every response carries the header X-Wrapper-Simulated.",
             Server.HttpAddress, Deployment);
         return Task.CompletedTask;
     }
@@ -147,3 +194,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
+
+/// <summary>The service was about to simulate a missing Azure endpoint where that is not allowed (see
+/// <see cref="EmbeddedSimulator.EnsureAllowed"/>): it stops at start instead.</summary>
+public sealed class SimulatorNotAllowedException(string message) : InvalidOperationException(message);

@@ -1,22 +1,29 @@
 namespace Wrapper.Api.Simulation;
 
-/// <summary>Adds <c>X-Wrapper-Simulated: true</c> to every response while answers come from a simulator
-/// (<c>OPENAI_SIMULATED=true</c>), so that nobody mistakes them for Azure's.</summary>
+/// <summary>Adds <c>X-Wrapper-Simulated: &lt;sides&gt;</c> to every response while any answers come from a simulator,
+/// naming the simulated sides (<c>openai</c>, <c>agents</c> or <c>openai, agents</c>, see <see cref="SimulatedSides"/>),
+/// so that nobody mistakes them for Azure's.</summary>
 public sealed class SimulatedModeHeaderMiddleware
 {
     public const string HeaderName = "X-Wrapper-Simulated";
 
     private readonly RequestDelegate _next;
+    private readonly string _value;
 
-    public SimulatedModeHeaderMiddleware(RequestDelegate next) => _next = next;
+    public SimulatedModeHeaderMiddleware(RequestDelegate next, SimulatedSides sides)
+    {
+        _next = next;
+        _value = sides.HeaderValue;
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
         context.Response.OnStarting(static state =>
         {
-            ((HttpContext)state).Response.Headers[HeaderName] = "true";
+            var (http, value) = ((HttpContext, string))state;
+            http.Response.Headers[HeaderName] = value;
             return Task.CompletedTask;
-        }, context);
+        }, (context, _value));
         return _next(context);
     }
 }

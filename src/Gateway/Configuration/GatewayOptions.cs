@@ -24,6 +24,31 @@ public sealed class GatewayOptions
     public ActiveHealthOptions ActiveHealth { get; set; } = new();
 
     public FailoverOptions Failover { get; set; } = new();
+
+    /// <summary>The callers admitted, as API Management admits its subscribers: each presents its key in
+    /// <c>Ocp-Apim-Subscription-Key</c> (or <c>api-key</c>), and the backends learn who it is from
+    /// <c>X-APIM-Subscription-Id</c> / <c>X-APIM-Product-Id</c>. Empty (default): the gateway is open and passes the
+    /// callers' own credentials through.</summary>
+    public List<SubscriberOptions> Subscribers { get; set; } = [];
+
+    /// <summary>The key the gateway presents to the backends in <c>api-key</c> (instead of the caller's), configured on
+    /// the API as a gateway's key (<c>Auth:ApiKeys:N:Gateway=true</c>, or <c>API_KEYS=name[gateway]:key</c>) so that
+    /// the API believes the subscriber headers. Needs <see cref="Subscribers"/>: an open gateway would lend it to anyone.</summary>
+    public string? BackendApiKey { get; set; }
+}
+
+/// <summary>One caller of the gateway, like an API Management subscription.</summary>
+public sealed class SubscriberOptions
+{
+    /// <summary>The subscription id sent to the backends in <c>X-APIM-Subscription-Id</c> (the API's rate-limit
+    /// partition <c>subscriber:&lt;id&gt;</c>): 1-256 letters, digits or <c>-_.~:@/+=</c>.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The subscription key the caller presents (at least 16 characters).</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The product id sent in <c>X-APIM-Product-Id</c>, if any (same characters as <see cref="Id"/>).</summary>
+    public string? Product { get; set; }
 }
 
 /// <summary>One API instance.</summary>
@@ -143,6 +168,7 @@ public static partial class GatewayOptionsValidator
             errors.Add($"Gateway:Affinity:CookieName '{options.Affinity.CookieName}' is not a valid cookie name.");
         }
 
+        CheckSubscribers(errors, options);
         CheckStatusCodes(errors, "Gateway:PassiveHealth:UnhealthyStatusCodes", options.PassiveHealth.UnhealthyStatusCodes);
         CheckStatusCodes(errors, "Gateway:Failover:RetryStatusCodes", options.Failover.RetryStatusCodes);
         CheckPositive(errors, "Gateway:PassiveHealth:ReactivationPeriod", options.PassiveHealth.ReactivationPeriod);
@@ -173,6 +199,46 @@ public static partial class GatewayOptionsValidator
         return errors;
     }
 
+    private static void CheckSubscribers(List<string> errors, GatewayOptions options)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Subscribers.Count; i++)
+        {
+            var subscriber = options.Subscribers[i];
+            if (!SubscriberId().IsMatch(subscriber.Id ?? ""))
+            {
+                errors.Add($"Gateway:Subscribers:{i}:Id '{subscriber.Id}' must be 1-256 letters, digits or -_.~:@/+=.");
+            }
+            else if (!ids.Add(subscriber.Id!))
+            {
+                errors.Add($"Gateway:Subscribers:{i}:Id '{subscriber.Id}' is used twice.");
+            }
+
+            if ((subscriber.Key ?? "").Trim().Length < MinSubscriptionKeyLength)
+            {
+                errors.Add($"Gateway:Subscribers:{i}:Key (subscriber '{subscriber.Id}') must be at least {MinSubscriptionKeyLength} characters.");
+            }
+            else if (!keys.Add(subscriber.Key!.Trim()))
+            {
+                errors.Add($"Gateway:Subscribers:{i}:Key (subscriber '{subscriber.Id}') is the key of another subscriber.");
+            }
+
+            if (!string.IsNullOrEmpty(subscriber.Product) && !SubscriberId().IsMatch(subscriber.Product))
+            {
+                errors.Add($"Gateway:Subscribers:{i}:Product '{subscriber.Product}' must be 1-256 letters, digits or -_.~:@/+=.");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.BackendApiKey) && options.Subscribers.Count == 0)
+        {
+            errors.Add("Gateway:BackendApiKey is set but Gateway:Subscribers is empty: every caller would reach the backends with the gateway's key. Configure the subscribers (Gateway__Subscribers__0__Id, Gateway__Subscribers__0__Key) or remove the key.");
+        }
+    }
+
+    /// <summary>Shortest subscription key accepted.</summary>
+    public const int MinSubscriptionKeyLength = 16;
+
     private static void CheckStatusCodes(List<string> errors, string key, string value)
     {
         if (!StatusCodeSet.TryParse(value, out _))
@@ -191,6 +257,9 @@ public static partial class GatewayOptionsValidator
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex BackendName();
+
+    [GeneratedRegex("^[A-Za-z0-9._~:@/+=-]{1,256}$")]
+    private static partial Regex SubscriberId();
 
     // RFC 6265 token characters.
     [GeneratedRegex(@"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$")]

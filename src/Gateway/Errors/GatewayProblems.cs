@@ -13,6 +13,8 @@ public sealed class GatewayProblems
     public const string NoHealthyBackend = "no_healthy_backend";
     public const string BackendUnreachable = "backend_unreachable";
     public const string BackendTimeout = "backend_timeout";
+    public const string MissingSubscriptionKey = "missing_subscription_key";
+    public const string InvalidSubscriptionKey = "invalid_subscription_key";
 
     private readonly BackendLedger _ledger;
     private readonly GatewayOptions _options;
@@ -44,6 +46,18 @@ public sealed class GatewayProblems
                 $"Backend '{destination.DestinationId}' did not answer in time.")
             : WriteAsync(context, StatusCodes.Status502BadGateway, BackendUnreachable, "Backend unreachable",
                 $"Backend '{destination.DestinationId}' could not be reached and no other healthy backend was left to try.");
+    }
+
+    /// <summary>401 when subscribers are configured and the caller presented no key, or a key of none of them.</summary>
+    public Task SubscriptionKeyRequiredAsync(HttpContext context, bool missing)
+    {
+        context.Response.Clear();
+        context.Response.Headers.WWWAuthenticate = "ApiKey header=\"Ocp-Apim-Subscription-Key\"";
+        return WriteAsync(context, StatusCodes.Status401Unauthorized, missing ? MissingSubscriptionKey : InvalidSubscriptionKey,
+            "A valid subscription key is required",
+            missing
+                ? "Send your subscription key in the 'Ocp-Apim-Subscription-Key' (or 'api-key') header."
+                : "The subscription key is not valid.");
     }
 
     /// <summary>How long until the first backend may rejoin: the end of its passive ejection
@@ -81,11 +95,13 @@ public sealed class GatewayProblems
             Status = status,
             Title = title,
             Detail = detail,
-            Type = status == StatusCodes.Status503ServiceUnavailable
-                ? "https://tools.ietf.org/html/rfc9110#section-15.6.4"
-                : status == StatusCodes.Status504GatewayTimeout
-                    ? "https://tools.ietf.org/html/rfc9110#section-15.6.5"
-                    : "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+            Type = status switch
+            {
+                StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                StatusCodes.Status504GatewayTimeout => "https://tools.ietf.org/html/rfc9110#section-15.6.5",
+                StatusCodes.Status401Unauthorized => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+                _ => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+            },
             Instance = context.Request.Path,
         };
         problem.Extensions["code"] = code;

@@ -9,7 +9,7 @@ namespace Wrapper.Gateway.Failover;
 /// Runs on every backend response before anything reaches the client: records the backend's status and
 /// <c>Retry-After</c> on the <see cref="ForwardAttempt"/>, names the backend in <c>X-Served-By-Instance</c>, and holds
 /// back the body of a failed answer (<see cref="FailoverOptions.RetryStatusCodes"/>) when another backend will be
-/// tried, so that nothing of it is sent.
+/// tried, so that nothing of it is sent. An answer marked <c>X-Wrapper-Refusal: client</c> is never held back.
 /// </summary>
 public sealed class BackendResponseTransform : ResponseTransform
 {
@@ -36,10 +36,13 @@ public sealed class BackendResponseTransform : ResponseTransform
 
         var status = (int)response.StatusCode;
         var attempt = context.HttpContext.Features.Get<ForwardAttempt>();
-        attempt?.RecordResponse(status, RetryAfter.From(response, _time.GetUtcNow()), response.Headers.WwwAuthenticate.Count > 0);
+        var refusedClient = IsClientRefusal(response);
+        attempt?.RecordResponse(status, RetryAfter.From(response, _time.GetUtcNow()), response.Headers.WwwAuthenticate.Count > 0, refusedClient);
         context.HttpContext.Response.Headers[ServedByHeader] = destination.DestinationId;
 
-        if (attempt is { IsLast: false } && _retryStatuses.Contains(status))
+        // A refusal the client caused (its own rate limit, ...) is its answer: another backend would only let it spend
+        // that backend's budget too.
+        if (attempt is { IsLast: false } && !refusedClient && _retryStatuses.Contains(status))
         {
             attempt.Suppress();
             context.SuppressResponseBody = true;
@@ -47,4 +50,9 @@ public sealed class BackendResponseTransform : ResponseTransform
 
         return default;
     }
+
+    /// <summary>True when the backend marked its answer <c>X-Wrapper-Refusal: client</c>.</summary>
+    public static bool IsClientRefusal(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(WrapperHeaders.Refusal, out var values)
+        && values.Any(value => string.Equals(value.Trim(), WrapperHeaders.ClientRefusal, StringComparison.OrdinalIgnoreCase));
 }

@@ -19,6 +19,11 @@ public sealed class ForwardAttempt
     /// <summary>True when the backend's answer carried a <c>WWW-Authenticate</c> challenge (a 401 addressed to the client).</summary>
     public bool BackendChallengedClient { get; private set; }
 
+    /// <summary>True when the backend marked its answer as a refusal caused by the client
+    /// (<c>X-Wrapper-Refusal: client</c>, e.g. the client's own rate limit): the backend is healthy, and the answer
+    /// goes to the client as it is, without failover.</summary>
+    public bool BackendRefusedClient { get; private set; }
+
     /// <summary>True when the backend's answer was held back so that another backend can be tried.</summary>
     public bool Suppressed { get; private set; }
 
@@ -29,14 +34,16 @@ public sealed class ForwardAttempt
         BackendStatus = null;
         BackendRetryAfter = null;
         BackendChallengedClient = false;
+        BackendRefusedClient = false;
         Suppressed = false;
     }
 
-    public void RecordResponse(int status, TimeSpan? retryAfter, bool challengedClient)
+    public void RecordResponse(int status, TimeSpan? retryAfter, bool challengedClient, bool refusedClient = false)
     {
         BackendStatus = status;
         BackendRetryAfter = retryAfter;
         BackendChallengedClient = challengedClient;
+        BackendRefusedClient = refusedClient;
     }
 
     public void Suppress() => Suppressed = true;

@@ -13,14 +13,20 @@ public sealed class BackendLedger
 
     public DateTimeOffset Now => _time.GetUtcNow();
 
-    /// <summary>A response or transport error was received from the backend.</summary>
-    public void RecordForwarded(string backend, bool failed)
+    /// <summary>A response or transport error was received from the backend; <paramref name="refusedClient"/> when
+    /// the backend marked its answer as a refusal caused by the client (never a failure).</summary>
+    public void RecordForwarded(string backend, bool failed, bool refusedClient = false)
     {
         var entry = Get(backend);
         Interlocked.Increment(ref entry.Forwarded);
         if (failed)
         {
             Interlocked.Increment(ref entry.Failures);
+        }
+
+        if (refusedClient)
+        {
+            Interlocked.Increment(ref entry.ClientRefusals);
         }
     }
 
@@ -76,6 +82,7 @@ public sealed class BackendLedger
             return new BackendCounters(
                 Interlocked.Read(ref entry.Forwarded),
                 Interlocked.Read(ref entry.Failures),
+                Interlocked.Read(ref entry.ClientRefusals),
                 Interlocked.Read(ref entry.FailedOver),
                 entry.Ejections,
                 Interlocked.Read(ref entry.AffinityAssigned),
@@ -92,6 +99,7 @@ public sealed class BackendLedger
     {
         public long Forwarded;
         public long Failures;
+        public long ClientRefusals;
         public long FailedOver;
         public long AffinityAssigned;
         public long AffinityKept;
@@ -107,6 +115,7 @@ public sealed class BackendLedger
 public sealed record BackendCounters(
     long Forwarded,
     long Failures,
+    long ClientRefusals,
     long FailedOver,
     long Ejections,
     long AffinityAssigned,

@@ -12,7 +12,8 @@ namespace Wrapper.Gateway.Health;
 /// <see cref="PassiveHealthOptions.UnhealthyStatusCodes"/> (401, 429, 5xx; see
 /// <see cref="PassiveHealthOptions.IgnoreClientChallenges"/> for 401) or one connection error takes the backend
 /// out of the pool at once, for the backend's <c>Retry-After</c> when it sent one (capped), else for
-/// <see cref="PassiveHealthOptions.ReactivationPeriod"/>. YARP's own <c>TransportFailureRate</c> policy counts only
+/// <see cref="PassiveHealthOptions.ReactivationPeriod"/>. An answer the backend marked <c>X-Wrapper-Refusal: client</c>
+/// (a refusal the client caused, such as its own rate limit) never counts, whatever its status. YARP's own <c>TransportFailureRate</c> policy counts only
 /// transport errors and waits for a failure rate.
 /// </summary>
 public sealed class StatusAwarePassiveHealthPolicy : IPassiveHealthCheckPolicy
@@ -43,7 +44,7 @@ public sealed class StatusAwarePassiveHealthPolicy : IPassiveHealthCheckPolicy
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var failure = Classify(context, _unhealthy, _options.IgnoreClientChallenges);
-        _ledger.RecordForwarded(destination.DestinationId, failure is not null);
+        _ledger.RecordForwarded(destination.DestinationId, failure is not null, context.Features.Get<ForwardAttempt>()?.BackendRefusedClient == true);
         if (failure is not { } found)
         {
             return;
@@ -76,6 +77,12 @@ public sealed class StatusAwarePassiveHealthPolicy : IPassiveHealthCheckPolicy
         }
 
         var attempt = context.Features.Get<ForwardAttempt>();
+        if (attempt?.BackendRefusedClient == true)
+        {
+            // X-Wrapper-Refusal: client — the client's doing (e.g. over its rate limit), whatever the status.
+            return null;
+        }
+
         var status = attempt?.BackendStatus ?? context.Response.StatusCode;
         if (status == StatusCodes.Status401Unauthorized && ignoreClientChallenges && attempt?.BackendChallengedClient == true)
         {

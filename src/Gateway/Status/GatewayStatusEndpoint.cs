@@ -44,6 +44,7 @@ public static class GatewayStatusEndpoint
                     ConcurrentRequests = destination.ConcurrentRequestCount,
                     Forwarded = counters.Forwarded,
                     Failures = counters.Failures,
+                    ClientRefusals = counters.ClientRefusals,
                     FailedOver = counters.FailedOver,
                     Ejections = counters.Ejections,
                     AffinityAssigned = counters.AffinityAssigned,
@@ -111,6 +112,11 @@ public sealed class BackendStatus
     /// <summary>Tries that failed (unhealthy status or transport error).</summary>
     [JsonPropertyName("failures")]
     public long Failures { get; init; }
+
+    /// <summary>Answers this backend marked <c>X-Wrapper-Refusal: client</c> (refused because of the client, e.g. over
+    /// its rate limit): passed to the client, never counted as failures, never failed over.</summary>
+    [JsonPropertyName("clientRefusals")]
+    public long ClientRefusals { get; init; }
 
     /// <summary>Requests that failed here and were sent to another backend.</summary>
     [JsonPropertyName("failedOver")]

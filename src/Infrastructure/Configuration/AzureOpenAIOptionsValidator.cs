@@ -31,9 +31,9 @@ public sealed partial class AzureOpenAIOptionsValidator : IValidateOptions<Azure
             errors.Add(EndpointMessage);
         }
 
-        if (!AzureOpenAIServiceVersions.TryParse(options.ApiVersion, out _))
+        if (!AzureOpenAIServiceVersions.IsSupported(options.ApiVersion))
         {
-            errors.Add($"{ConfigurationKeys.OpenAIApiVersion} '{options.ApiVersion}' is not supported by Azure.AI.OpenAI; " +
+            errors.Add($"{ConfigurationKeys.OpenAIApiVersion} '{options.ApiVersion}' is not supported; " +
                        $"use one of: {string.Join(", ", AzureOpenAIServiceVersions.Supported)}.");
         }
 
@@ -94,9 +94,9 @@ public sealed partial class AzureOpenAIOptionsValidator : IValidateOptions<Azure
                 errors.Add($"{key}:Deployment must be a deployment name of 1 to 64 letters, digits, '-', '_' or '.'.");
             }
 
-            if (!AzureOpenAIServiceVersions.TryParse(upstream.ApiVersion, out _))
+            if (!AzureOpenAIServiceVersions.IsSupported(upstream.ApiVersion))
             {
-                errors.Add($"{key}:ApiVersion '{upstream.ApiVersion}' is not supported by Azure.AI.OpenAI; " +
+                errors.Add($"{key}:ApiVersion '{upstream.ApiVersion}' is not supported; " +
                            $"use one of: {string.Join(", ", AzureOpenAIServiceVersions.Supported)}.");
             }
 

@@ -12,29 +12,41 @@ using Wrapper.Infrastructure.Resilience;
 namespace Wrapper.Infrastructure.Health;
 
 /// <summary>
-/// Checks that the model service answers with our credentials without spending a token: <c>GET
-/// {endpoint}/openai/deployments/{deployment}?api-version=...</c> on the data plane of each upstream of the pool whose
-/// circuit is not open (the one of OPENAI_ENDPOINT, or every <c>AzureOpenAI:Upstreams</c> entry), sent through that
-/// upstream's own client pipeline (its key or Entra ID authentication, bounded retries and transport, as its chat
-/// calls). Healthy as soon as one upstream answers. When none does, the failure of the most preferred upstream probed
-/// is reported, mapped exactly as chat calls are (<see cref="UpstreamErrorMapper"/>): 401/403 authentication, 404 not
-/// found, 429 throttled with its retry-after, 5xx or no answer unavailable, no answer in time timeout. When every
-/// circuit is open nothing is sent and the pool's cool-down is reported. Probes do not feed the circuit breakers:
-/// health polling neither opens nor closes a circuit.
+/// Checks that the model service answers with our credentials, on operations Azure's REST specification defines for the
+/// API version in use (<see cref="UpstreamOperations"/>; sources and costs in docs/resilience.md). For each upstream of the
+/// pool whose circuit is not open, sent through that upstream's own client pipeline (its key or Entra ID authentication,
+/// bounded retries and transport, as its chat calls):
+/// <list type="number">
+/// <item><c>GET /openai/models?api-version=...</c> (dated) or <c>GET /openai/v1/models</c> (v1), which spends no token:
+/// credentials refused (401/403), throttled (429 with its retry-after), unavailable (5xx, no connection), no answer in
+/// time;</item>
+/// <item>then whether the deployment exists (<see cref="DeploymentCheck"/>): known from chat answers when there were any
+/// in the last <see cref="HealthProbeOptions.DeploymentCheckMinutes"/>, otherwise learnt from one minimal completion
+/// (<c>max_tokens: 1</c>) shared by every probe of that interval. A 404 is reported as not found.</item>
+/// </list>
+/// Healthy as soon as one upstream passes. When none does, the failure of the most preferred upstream probed is
+/// reported, mapped exactly as chat calls are (<see cref="UpstreamErrorMapper"/>). When every circuit is open nothing is
+/// sent and the pool's cool-down is reported. Probes do not feed the circuit breakers: health polling neither opens nor
+/// closes a circuit.
 /// </summary>
 public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
 {
+    private static readonly byte[] CheckPrompt = "ping"u8.ToArray();
+
     private readonly UpstreamPool<ChatClient> _pool;
     private readonly AzureOpenAIOptions _options;
+    private readonly TimeSpan _checkInterval;
     private readonly TimeProvider _time;
     private readonly ILogger<AzureOpenAIDeploymentProbe> _logger;
 
-    public AzureOpenAIDeploymentProbe(UpstreamPool<ChatClient> pool, IOptions<AzureOpenAIOptions> options, TimeProvider time,
-        ILogger<AzureOpenAIDeploymentProbe> logger)
+    public AzureOpenAIDeploymentProbe(UpstreamPool<ChatClient> pool, IOptions<AzureOpenAIOptions> options, IOptions<HealthProbeOptions> health,
+        TimeProvider time, ILogger<AzureOpenAIDeploymentProbe> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(health);
         _pool = pool;
         _options = options.Value;
+        _checkInterval = health.Value.DeploymentCheckInterval;
         _time = time;
         _logger = logger;
     }
@@ -44,7 +56,7 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
     {
         var now = _time.GetUtcNow();
         var candidates = _pool.Members
-            .Where(u => u.DeploymentUri is not null && u.Circuit.Snapshot(now).State != UpstreamCircuitState.Open)
+            .Where(u => u.Operations is not null && u.Circuit.Snapshot(now).State != UpstreamCircuitState.Open)
             .ToList();
         if (candidates.Count == 0)
         {
@@ -87,29 +99,18 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
         throw candidates.Select(u => failures[u]).First();
     }
 
-    /// <summary>Probes one upstream: null when it answered, its mapped failure otherwise.</summary>
+    /// <summary>Probes one upstream: null when it passed, its mapped failure otherwise.</summary>
     private async Task<UpstreamException?> ProbeOneAsync(PooledUpstream<ChatClient> upstream, CancellationToken stop)
     {
         await Task.Yield();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(_options.RequestTimeout);
-        var pipeline = upstream.Client.Pipeline;
-        using var message = pipeline.CreateMessage();
-        message.Request.Method = "GET";
-        message.Request.Uri = upstream.DeploymentUri;
-        message.Request.Headers.Set("Accept", "application/json");
-        message.Apply(new RequestOptions { CancellationToken = deadline.Token });
         try
         {
-            await pipeline.SendAsync(message).ConfigureAwait(false);
-            if (message.Response is not { } response)
+            await ListModelsAsync(upstream, stop).ConfigureAwait(false);
+            if (upstream.DeploymentCheck is { } check
+                && await check.CheckAsync(_checkInterval, () => CheckDeploymentAsync(upstream)).WaitAsync(stop).ConfigureAwait(false) is { } missing)
             {
-                throw new ClientResultException("Azure OpenAI sent no response.");
-            }
-
-            if (response.IsError)
-            {
-                throw new ClientResultException(response);
+                _logger.LogWarning("Health probe of upstream {Upstream}: deployment {Deployment} does not exist", upstream.Name, upstream.Deployment);
+                return missing;
             }
 
             return null;
@@ -121,10 +122,64 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
         }
         catch (Exception ex)
         {
-            var failure = ex as UpstreamException ?? UpstreamErrorMapper.Map(ex, upstream.Deployment, _options.RequestTimeout, _time.GetUtcNow());
+            var failure = Map(ex, upstream);
             _logger.LogInformation("Health probe of upstream {Upstream} failed with {Failure} (upstream status {UpstreamStatus})",
                 upstream.Name, failure.Failure, failure.UpstreamStatus);
             return failure;
         }
     }
+
+    /// <summary>The token-free operation: <c>GET /openai/models</c> (dated) or <c>GET /openai/v1/models</c>.</summary>
+    private async Task ListModelsAsync(PooledUpstream<ChatClient> upstream, CancellationToken stop)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        deadline.CancelAfter(_options.RequestTimeout);
+        var pipeline = upstream.Client.Pipeline;
+        using var message = pipeline.CreateMessage();
+        message.Request.Method = "GET";
+        message.Request.Uri = upstream.Operations!.ModelsUri;
+        message.Request.Headers.Set("Accept", "application/json");
+        message.Apply(new RequestOptions { CancellationToken = deadline.Token });
+        await pipeline.SendAsync(message).ConfigureAwait(false);
+        if (message.Response is not { } response)
+        {
+            throw new ClientResultException("Azure OpenAI sent no response.");
+        }
+
+        if (response.IsError)
+        {
+            throw new ClientResultException(response);
+        }
+    }
+
+    /// <summary>One minimal completion (<c>max_tokens: 1</c>) on the deployment, with its own deadline (it is shared by
+    /// every probe waiting for it). Any answer but 404 proves the deployment exists — a 400 too (e.g. a model that
+    /// refuses <c>max_tokens</c>), and a 429, which Azure counts per deployment.</summary>
+    private async Task<(DeploymentCheckOutcome, UpstreamException?)> CheckDeploymentAsync(PooledUpstream<ChatClient> upstream)
+    {
+        using var deadline = new CancellationTokenSource(_options.RequestTimeout);
+        _logger.LogInformation("Health probe of upstream {Upstream}: checking that deployment {Deployment} exists with one minimal completion",
+            upstream.Name, upstream.Deployment);
+        try
+        {
+            using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionsWire.WriteCheckRequest(upstream.Deployment, CheckPrompt)));
+            var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { CancellationToken = deadline.Token }).ConfigureAwait(false);
+            result.GetRawResponse().Dispose();
+            return (DeploymentCheckOutcome.Exists, null);
+        }
+        catch (ClientResultException ex) when (ex.Status is 400 or 429)
+        {
+            return (DeploymentCheckOutcome.Exists, null);
+        }
+        catch (Exception ex)
+        {
+            var failure = Map(ex, upstream);
+            return failure.Failure == UpstreamFailure.NotFound
+                ? (DeploymentCheckOutcome.Missing, failure)
+                : (DeploymentCheckOutcome.Inconclusive, failure);
+        }
+    }
+
+    private UpstreamException Map(Exception ex, PooledUpstream<ChatClient> upstream) =>
+        ex as UpstreamException ?? UpstreamErrorMapper.Map(ex, upstream.Deployment, _options.RequestTimeout, _time.GetUtcNow());
 }

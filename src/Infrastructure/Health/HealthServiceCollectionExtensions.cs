@@ -10,7 +10,8 @@ namespace Wrapper.Infrastructure.Health;
 
 public static class HealthServiceCollectionExtensions
 {
-    /// <summary>The token-free deployment probe behind a shared, briefly cached single flight
+    /// <summary>The upstream probe (token-free <c>GET models</c>, plus a rare deployment check; see
+    /// <see cref="AzureOpenAIDeploymentProbe"/>) behind a shared, briefly cached single flight
     /// (<see cref="IUpstreamHealthProbe"/>), and the upstream metrics and spans (<see cref="WrapperMetrics"/>,
     /// <see cref="UpstreamTelemetryHandler"/> on the Azure OpenAI HTTP client).</summary>
     public static IServiceCollection AddHealthProbesAndTelemetry(this IServiceCollection services, IConfiguration configuration)

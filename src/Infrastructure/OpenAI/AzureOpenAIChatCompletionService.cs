@@ -85,6 +85,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
             using var body = BinaryContent.Create(BinaryData.FromBytes(ChatCompletionsWire.WriteRequest(messages, upstream.Deployment, stream: false)));
             var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { CancellationToken = attempt.Token }).ConfigureAwait(false);
             using var response = result.GetRawResponse();
+            upstream.DeploymentCheck?.Confirm(); // the deployment answered: no health check needs to spend tokens on it
             return ToDomain(ChatCompletionsWire.ParseAnswer(response.Content.ToMemory().Span), upstream.Deployment);
         }
         catch (Exception ex)
@@ -110,6 +111,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
                 var result = await upstream.Client.CompleteChatAsync(body, new RequestOptions { BufferResponse = false, CancellationToken = cancellation.Token })
                     .ConfigureAwait(false);
                 response = result.GetRawResponse();
+                upstream.DeploymentCheck?.Confirm();
                 var content = response.ContentStream ?? throw new UpstreamException(UpstreamFailure.BadResponse,
                     "Azure OpenAI answered the streamed request without a body.", upstreamStatus: response.Status);
                 chunks = ChatCompletionsWire.ReadChunks(content, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
@@ -222,6 +224,11 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
                 mapped = new UpstreamException(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the connection was dropped).",
                     innerException: ex);
             }
+        }
+
+        if (mapped.Failure == UpstreamFailure.NotFound && mapped.UpstreamStatus == 404)
+        {
+            upstream.DeploymentCheck?.ReportMissing(mapped); // health reports it without spending a token
         }
 
         _logger.LogWarning("Azure OpenAI upstream {Upstream} (deployment {Deployment}) failed{Where}: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",

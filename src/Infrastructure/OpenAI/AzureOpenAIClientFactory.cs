@@ -5,33 +5,31 @@ using System.Security.Cryptography.X509Certificates;
 using Azure.AI.OpenAI;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
+using OpenAI;
 using OpenAI.Chat;
+using Wrapper.Infrastructure.Health;
 using Wrapper.Infrastructure.Resilience;
 
 namespace Wrapper.Infrastructure.OpenAI;
 
-/// <summary>Builds the <see cref="AzureOpenAIClient"/> of each upstream from validated options: key auth when a key
-/// is configured, Entra ID (the given credential) otherwise; the bounded retry policy; a per-try network timeout equal
-/// to the whole call's budget. <see cref="CreatePool"/> puts them in an <see cref="UpstreamPool{TClient}"/>.</summary>
+/// <summary>Builds the chat client of each upstream from validated options: on a dated API version Azure.AI.OpenAI's
+/// <see cref="AzureOpenAIClient"/> (<c>{endpoint}/openai/deployments/{deployment}/...?api-version=</c>); on the v1 API
+/// the <c>OpenAI</c> package's <see cref="ChatClient"/> with <c>{resource}/openai/v1/</c> as its endpoint, as Microsoft
+/// Learn shows for .NET. Key authentication (<c>api-key</c> header) when a key is configured, Entra ID (the given
+/// credential, scope <c>https://cognitiveservices.azure.com/.default</c>) otherwise; the bounded retry policy; a per-try
+/// network timeout equal to the whole call's budget. <see cref="CreatePool"/> puts them in an
+/// <see cref="UpstreamPool{TClient}"/> and logs, per upstream, the exact operations it will call.</summary>
 public static class AzureOpenAIClientFactory
 {
     /// <summary>Name of the <see cref="System.Net.Http.IHttpClientFactory"/> client the SDK sends through.</summary>
     public const string HttpClientName = "AzureOpenAI";
 
-    /// <summary>The client of the most preferred upstream (the one of OPENAI_ENDPOINT when no pool is configured).</summary>
-    public static AzureOpenAIClient Create(AzureOpenAIOptions options, HttpClient httpClient, Func<TokenCredential> credential,
-        TimeProvider time, ILoggerFactory loggerFactory)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var upstreams = options.ResolveUpstreams();
-        var upstream = upstreams.OrderBy(u => u.Priority).FirstOrDefault()
-                       ?? throw new InvalidOperationException("Azure OpenAI options are invalid: set OPENAI_ENDPOINT.");
-        return Create(upstream, options, options.RetriesPerUpstream(upstreams.Count), httpClient, credential, time, loggerFactory);
-    }
+    /// <summary>The Entra ID scope of Azure OpenAI.</summary>
+    public const string EntraIdScope = "https://cognitiveservices.azure.com/.default";
 
-    /// <summary>The client of one upstream of the pool: its endpoint, key (or Entra ID) and API version, with the
+    /// <summary>The chat client of one upstream of the pool: its endpoint, key (or Entra ID) and API version, with the
     /// pool-wide timeouts and <paramref name="maxRetries"/> silent retries.</summary>
-    public static AzureOpenAIClient Create(AzureOpenAIUpstreamOptions upstream, AzureOpenAIOptions options, int maxRetries, HttpClient httpClient,
+    public static ChatClient CreateChatClient(AzureOpenAIUpstreamOptions upstream, AzureOpenAIOptions options, int maxRetries, HttpClient httpClient,
         Func<TokenCredential> credential, TimeProvider time, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(upstream);
@@ -40,38 +38,57 @@ public static class AzureOpenAIClientFactory
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(loggerFactory);
 
-        if (upstream.Endpoint is null || !AzureOpenAIServiceVersions.TryParse(upstream.ApiVersion, out var version))
+        if (upstream.Endpoint is null || !AzureOpenAIServiceVersions.IsSupported(upstream.ApiVersion))
         {
             // Validation at start reports these with clear messages; reaching here means validation was bypassed.
             throw new InvalidOperationException("Azure OpenAI options are invalid: set OPENAI_ENDPOINT and a supported OPENAI_API_VERSION.");
         }
 
+        var deployment = upstream.Deployment ?? options.Deployment;
         // One try may not outlast the request, nor a streamed answer's silence between two parts.
         var networkTimeout = options.StreamIdleTimeout is { } idle && idle > options.RequestTimeout ? idle : options.RequestTimeout;
-        var clientOptions = new AzureOpenAIClientOptions(version)
-        {
-            RetryPolicy = new BoundedRetryPolicy(maxRetries, options.RequestTimeout, options.MaxRetryDelay, options.RetryBaseDelay,
-                time, loggerFactory.CreateLogger<BoundedRetryPolicy>()),
-            NetworkTimeout = networkTimeout,
-            Transport = new HttpClientPipelineTransport(httpClient),
-        };
+        var retryPolicy = new BoundedRetryPolicy(maxRetries, options.RequestTimeout, options.MaxRetryDelay, options.RetryBaseDelay,
+            time, loggerFactory.CreateLogger<BoundedRetryPolicy>());
+        var transport = new HttpClientPipelineTransport(httpClient);
+        var useKey = !string.IsNullOrWhiteSpace(upstream.ApiKey);
 
-        var logger = loggerFactory.CreateLogger(typeof(AzureOpenAIClientFactory));
-        if (!string.IsNullOrWhiteSpace(upstream.ApiKey))
+        if (upstream.IsV1)
         {
-            logger.LogInformation("Azure OpenAI upstream {Upstream} at {Endpoint}, deployment {Deployment}, api-version {ApiVersion}, priority {Priority}, weight {Weight}: key authentication",
-                upstream.Name, upstream.Endpoint, upstream.Deployment, upstream.ApiVersion, upstream.Priority, upstream.Weight);
-            return new AzureOpenAIClient(upstream.Endpoint, new ApiKeyCredential(upstream.ApiKey), clientOptions);
+            var v1Options = new OpenAIClientOptions
+            {
+                Endpoint = upstream.V1BaseAddress,
+                RetryPolicy = retryPolicy,
+                NetworkTimeout = networkTimeout,
+                Transport = transport,
+            };
+            AuthenticationPolicy authentication = useKey
+                ? ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(upstream.ApiKey!), "api-key")
+                : new BearerTokenPolicy(credential(), EntraIdScope);
+            // The constructor taking an AuthenticationPolicy is what Microsoft Learn's v1 samples use for Entra ID; it is
+            // marked for evaluation (OPENAI001). With it the key travels in Azure's api-key header, as on dated versions.
+#pragma warning disable OPENAI001
+            return new ChatClient(deployment, authentication, v1Options);
+#pragma warning restore OPENAI001
         }
 
-        logger.LogInformation("Azure OpenAI upstream {Upstream} at {Endpoint}, deployment {Deployment}, api-version {ApiVersion}, priority {Priority}, weight {Weight}: Entra ID (DefaultAzureCredential)",
-            upstream.Name, upstream.Endpoint, upstream.Deployment, upstream.ApiVersion, upstream.Priority, upstream.Weight);
-        return new AzureOpenAIClient(upstream.Endpoint, credential(), clientOptions);
+        AzureOpenAIServiceVersions.TryParse(upstream.ApiVersion, out var version);
+        var clientOptions = new AzureOpenAIClientOptions(version)
+        {
+            RetryPolicy = retryPolicy,
+            NetworkTimeout = networkTimeout,
+            Transport = transport,
+        };
+        var client = useKey
+            ? new AzureOpenAIClient(upstream.Endpoint, new ApiKeyCredential(upstream.ApiKey!), clientOptions)
+            : new AzureOpenAIClient(upstream.Endpoint, credential(), clientOptions);
+        return client.GetChatClient(deployment);
     }
 
-    /// <summary>The pool of every configured upstream: one client and one circuit breaker each.</summary>
+    /// <summary>The pool of every configured upstream: one client, one circuit breaker and one deployment check each.
+    /// Logs one line per upstream naming the exact operations it will call (method, path template, api-version), so
+    /// that an operator can check them against Azure's REST reference at a glance.</summary>
     public static UpstreamPool<ChatClient> CreatePool(AzureOpenAIOptions options, HttpClient httpClient, Func<TokenCredential> credential,
-        TimeProvider time, ILoggerFactory loggerFactory)
+        TimeProvider time, ILoggerFactory loggerFactory, TimeSpan? deploymentCheckInterval = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -81,30 +98,27 @@ public static class AzureOpenAIClientFactory
             throw new InvalidOperationException("Azure OpenAI options are invalid: set OPENAI_ENDPOINT or AzureOpenAI:Upstreams.");
         }
 
+        var checkInterval = deploymentCheckInterval ?? TimeSpan.FromMinutes(HealthProbeOptions.DefaultDeploymentCheckMinutes);
         var breakers = options.CircuitBreaker.IsEnabledFor(upstreams.Count);
         var retries = options.RetriesPerUpstream(upstreams.Count);
         var circuitLogger = loggerFactory.CreateLogger<UpstreamCircuit>();
+        var logger = loggerFactory.CreateLogger(typeof(AzureOpenAIClientFactory));
         var members = upstreams.Select(u =>
         {
             var name = u.Name ?? u.Endpoint!.Authority;
-            var client = Create(u, options, retries, httpClient, credential, time, loggerFactory).GetChatClient(u.Deployment);
-            return new PooledUpstream<ChatClient>(name, u.Deployment!, u.Priority, u.Weight, client,
-                new UpstreamCircuit(name, breakers, options.CircuitBreaker, time, circuitLogger), DeploymentUri(u));
+            var client = CreateChatClient(u, options, retries, httpClient, credential, time, loggerFactory);
+            var operations = new UpstreamOperations(u);
+            logger.LogInformation(
+                "Azure OpenAI upstream {Upstream} at {Endpoint}, deployment {Deployment}, API {ApiVersion}, priority {Priority}, weight {Weight}, {Authentication}: {Operations}",
+                name, operations.BaseAddress, operations.Deployment, operations.ApiVersion, u.Priority, u.Weight,
+                string.IsNullOrWhiteSpace(u.ApiKey) ? "Entra ID (DefaultAzureCredential)" : "key authentication (api-key header)",
+                operations.Describe(checkInterval));
+            return new PooledUpstream<ChatClient>(name, operations.Deployment, u.Priority, u.Weight, client,
+                new UpstreamCircuit(name, breakers, options.CircuitBreaker, time, circuitLogger), operations, new DeploymentCheck(time));
         }).ToList();
 
         var budget = new UpstreamPoolBudget(options.RequestTimeout, options.AttemptTimeout, options.MaxUpstreamAttempts ?? members.Count);
         return new UpstreamPool<ChatClient>(members, budget, time, loggerFactory.CreateLogger<UpstreamPool<ChatClient>>());
-    }
-
-    /// <summary><c>GET {endpoint}/openai/deployments/{deployment}?api-version=...</c> of one upstream: the data-plane
-    /// call that proves the endpoint, the credentials and the deployment without spending a token.</summary>
-    public static Uri DeploymentUri(AzureOpenAIUpstreamOptions upstream)
-    {
-        ArgumentNullException.ThrowIfNull(upstream);
-        var endpoint = upstream.Endpoint ?? throw new InvalidOperationException("Azure OpenAI options are invalid: an upstream has no endpoint.");
-        return new Uri(endpoint.AbsoluteUri.TrimEnd('/')
-            + "/openai/deployments/" + Uri.EscapeDataString(upstream.Deployment ?? AzureOpenAIOptions.DefaultDeployment)
-            + "?api-version=" + Uri.EscapeDataString(upstream.ApiVersion ?? AzureOpenAIOptions.DefaultApiVersion));
     }
 
     /// <summary>The primary handler of the SDK's HttpClient: no redirects (an answer moved elsewhere is not ours to

@@ -16,8 +16,10 @@ public sealed class AzureOpenAIOptions
     /// <summary>Configuration section of the tuning knobs (<c>AzureOpenAI:RequestTimeoutSeconds</c>, ...).</summary>
     public const string SectionName = "AzureOpenAI";
 
-    /// <summary>The API version used when OPENAI_API_VERSION is not set: the newest one Azure.AI.OpenAI 2.9.0-beta.1 knows.</summary>
-    public const string DefaultApiVersion = "2025-04-01-preview";
+    /// <summary>The API version used when OPENAI_API_VERSION is not set: the v1 API, which Microsoft recommends for new
+    /// code (generally available since August 2025; no api-version to upgrade, new models and features arrive on it
+    /// first). A dated version (<c>2024-10-21</c>, <c>2025-04-01-preview</c>, ...) is still accepted.</summary>
+    public const string DefaultApiVersion = AzureOpenAIServiceVersions.V1;
 
     /// <summary>The deployment used when OPENAI_MODEL_DEPLOYMENT_NAME is not set.</summary>
     public const string DefaultDeployment = "gpt-4o-mini";
@@ -28,7 +30,8 @@ public sealed class AzureOpenAIOptions
     /// <summary>The resource key (OPENAI_API_KEY). When absent, <c>DefaultAzureCredential</c> (Entra ID) is used.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>The data-plane API version (OPENAI_API_VERSION), one of <see cref="AzureOpenAIServiceVersions.Supported"/>.</summary>
+    /// <summary>The data-plane API version (OPENAI_API_VERSION), one of <see cref="AzureOpenAIServiceVersions.Supported"/>:
+    /// <c>v1</c> or a dated version. An endpoint ending in <c>/openai/v1/</c> is always called on the v1 API.</summary>
     public string ApiVersion { get; set; } = DefaultApiVersion;
 
     /// <summary>The model deployment to call (OPENAI_MODEL_DEPLOYMENT_NAME).</summary>
@@ -90,7 +93,7 @@ public sealed class AzureOpenAIOptions
                     Endpoint = Endpoint,
                     ApiKey = ApiKey,
                     Deployment = Deployment,
-                    ApiVersion = ApiVersion,
+                    ApiVersion = AzureOpenAIUpstreamOptions.IsV1Endpoint(Endpoint) ? AzureOpenAIServiceVersions.V1 : ApiVersion,
                 }];
         }
 
@@ -100,7 +103,8 @@ public sealed class AzureOpenAIOptions
             Endpoint = u.Endpoint,
             ApiKey = u.ApiKey,
             Deployment = string.IsNullOrWhiteSpace(u.Deployment) ? Deployment : u.Deployment.Trim(),
-            ApiVersion = string.IsNullOrWhiteSpace(u.ApiVersion) ? ApiVersion : u.ApiVersion.Trim(),
+            ApiVersion = AzureOpenAIUpstreamOptions.IsV1Endpoint(u.Endpoint) ? AzureOpenAIServiceVersions.V1
+                : string.IsNullOrWhiteSpace(u.ApiVersion) ? ApiVersion : u.ApiVersion.Trim(),
             Priority = u.Priority,
             Weight = u.Weight,
         }).ToList();

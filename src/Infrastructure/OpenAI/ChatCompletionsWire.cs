@@ -47,6 +47,28 @@ internal static class ChatCompletionsWire
     // The finish reasons the protocol defines, so that the usual ones cost no string.
     private static readonly string[] KnownFinishReasons = ["stop", "length", ContentFilter, "tool_calls", "function_call"];
 
+    /// <summary>The smallest chat request that reaches the deployment: one user message <paramref name="prompt"/> (UTF-8)
+    /// and <c>max_tokens: 1</c>. What a health probe sends to learn whether the deployment exists.</summary>
+    public static byte[] WriteCheckRequest(string deployment, ReadOnlySpan<byte> prompt)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray(MessagesName);
+            json.WriteStartObject();
+            json.WriteString(RoleName, UserRole);
+            json.WriteString(ContentName, prompt);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteString(ModelName, deployment);
+            json.WriteNumber("max_tokens"u8, 1);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>The request body of a chat completion on <paramref name="deployment"/>, streamed or not.</summary>
     public static byte[] WriteRequest(IReadOnlyList<ChatMessage> messages, string deployment, bool stream)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
+using Wrapper.Infrastructure.Health;
 
 namespace Wrapper.Infrastructure.Resilience;
 
@@ -9,7 +10,7 @@ namespace Wrapper.Infrastructure.Resilience;
 public sealed class PooledUpstream<TClient>
 {
     public PooledUpstream(string name, string deployment, int priority, int weight, TClient client, UpstreamCircuit circuit,
-        Uri? deploymentUri = null)
+        UpstreamOperations? operations = null, DeploymentCheck? deploymentCheck = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
@@ -19,7 +20,8 @@ public sealed class PooledUpstream<TClient>
         Weight = weight;
         Client = client;
         Circuit = circuit;
-        DeploymentUri = deploymentUri;
+        Operations = operations;
+        DeploymentCheck = deploymentCheck;
     }
 
     public string Name { get; }
@@ -29,9 +31,12 @@ public sealed class PooledUpstream<TClient>
     public TClient Client { get; }
     public UpstreamCircuit Circuit { get; }
 
-    /// <summary>The deployment's own address on this upstream (with its API version), which answers a GET without
-    /// spending tokens: what a health probe asks. Null when the upstream has no such address.</summary>
-    public Uri? DeploymentUri { get; }
+    /// <summary>The Azure operations this upstream is called with (chat, and the token-free health operation); null
+    /// when the upstream cannot be probed.</summary>
+    public UpstreamOperations? Operations { get; }
+
+    /// <summary>What is known of the deployment's existence: confirmed by chat answers, checked by health probes.</summary>
+    public DeploymentCheck? DeploymentCheck { get; }
 }
 
 /// <summary>The budget of one request across the pool.</summary>

@@ -53,7 +53,8 @@ public static class SimulatorApp
         app.UseExceptionHandler();
         app.Use(CountRequestsAsync);
         app.MapChatCompletions();
-        app.MapDeployment();
+        app.MapModels();
+        app.MapUnservedOpenAIRoutes();
         app.MapSimulatorControl();
         app.MapAgentService();
         return app;

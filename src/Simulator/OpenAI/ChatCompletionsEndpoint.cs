@@ -5,12 +5,15 @@ using System.Text.RegularExpressions;
 namespace Wrapper.Simulator.OpenAI;
 
 /// <summary>
-/// <c>POST /openai/deployments/{deployment}/chat/completions?api-version=...</c>, checked in Azure's order:
-/// api-version (404/400), key (401), deployment (404), body (400), content filter (400), rate limit (429).
+/// <c>POST /openai/deployments/{deployment}/chat/completions?api-version=...</c> (dated API) and
+/// <c>POST /openai/v1/chat/completions</c> (v1 API, the deployment in the body's <c>model</c>), checked in Azure's order:
+/// api-version (404/400), key or token (401), deployment (404), body (400), content filter (400), rate limit (429).
+/// On v1 the body is read before the deployment, which it names.
 /// </summary>
 internal static partial class ChatCompletionsEndpoint
 {
     public const string Route = "/openai/deployments/{deployment}/chat/completions";
+    public const string V1Route = "/openai/v1/chat/completions";
 
     private const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -19,6 +22,9 @@ internal static partial class ChatCompletionsEndpoint
         endpoints.MapPost(Route, HandleAsync)
             .WithSimulatorFaults(FaultInjector.OpenAITarget)
             .WithName("SimulatedChatCompletions");
+        endpoints.MapPost(V1Route, HandleV1Async)
+            .WithSimulatorFaults(FaultInjector.OpenAITarget)
+            .WithName("SimulatedChatCompletionsV1");
         return endpoints;
     }
 
@@ -32,17 +38,9 @@ internal static partial class ChatCompletionsEndpoint
         TimeProvider time)
     {
         var request = context.Request;
-        var ct = context.RequestAborted;
-
-        var apiVersion = request.Query["api-version"].ToString();
-        if (apiVersion.Length == 0)
+        if (OpenAIApiVersions.CheckDated(request) is { } refused)
         {
-            return AzureErrors.Result(StatusCodes.Status404NotFound, "404", "Resource not found");
-        }
-
-        if (!ApiVersionPattern().IsMatch(apiVersion))
-        {
-            return AzureErrors.Result(StatusCodes.Status400BadRequest, "BadRequest", "API version not supported");
+            return refused;
         }
 
         if (Authenticate(request, options) is { } denied)
@@ -52,19 +50,75 @@ internal static partial class ChatCompletionsEndpoint
 
         if (options.FindDeployment(deployment) is not { } deploymentName)
         {
-            return AzureErrors.Result(
-                StatusCodes.Status404NotFound,
-                "DeploymentNotFound",
-                "The API deployment for this resource does not exist. If you created the deployment within the last "
-                + "5 minutes, please wait a moment and try again.");
+            return DeploymentNotFound();
         }
 
-        var (chat, invalid) = await ChatRequestParser.ParseAsync(request.Body, ct);
+        var (chat, invalid) = await ChatRequestParser.ParseAsync(request.Body, context.RequestAborted);
         if (chat is null)
         {
             return AzureErrors.Result(StatusCodes.Status400BadRequest, invalid!);
         }
 
+        return await AnswerAsync(context, chat, deploymentName, request.Query["api-version"].ToString(), options, tokens, answers, limiter, time);
+    }
+
+    private static async Task<IResult> HandleV1Async(
+        HttpContext context,
+        SimulatorOptions options,
+        TokenCounter tokens,
+        AnswerGenerator answers,
+        DeploymentRateLimiter limiter,
+        TimeProvider time)
+    {
+        var request = context.Request;
+        if (OpenAIApiVersions.CheckV1(request) is { } refused)
+        {
+            return refused;
+        }
+
+        if (Authenticate(request, options, v1: true) is { } denied)
+        {
+            return denied;
+        }
+
+        var (chat, invalid) = await ChatRequestParser.ParseAsync(request.Body, context.RequestAborted);
+        if (chat is null)
+        {
+            return AzureErrors.Result(StatusCodes.Status400BadRequest, invalid!);
+        }
+
+        if (chat.Model is not { Length: > 0 } model)
+        {
+            return AzureErrors.Result(StatusCodes.Status400BadRequest,
+                new AzureError("missing_required_parameter", "Missing required parameter: 'model'.") { Param = "model", Type = "invalid_request_error" });
+        }
+
+        if (options.FindDeployment(model) is not { } deploymentName)
+        {
+            return DeploymentNotFound();
+        }
+
+        return await AnswerAsync(context, chat, deploymentName, OpenAIApiVersions.V1, options, tokens, answers, limiter, time);
+    }
+
+    private static IResult DeploymentNotFound() => AzureErrors.Result(
+        StatusCodes.Status404NotFound,
+        "DeploymentNotFound",
+        "The API deployment for this resource does not exist. If you created the deployment within the last "
+        + "5 minutes, please wait a moment and try again.");
+
+    private static async Task<IResult> AnswerAsync(
+        HttpContext context,
+        ChatRequest chat,
+        string deploymentName,
+        string apiVersion,
+        SimulatorOptions options,
+        TokenCounter tokens,
+        AnswerGenerator answers,
+        DeploymentRateLimiter limiter,
+        TimeProvider time)
+    {
+        var ct = context.RequestAborted;
         if (chat.Mentions(options.ContentFilterTrigger))
         {
             return AzureErrors.Result(StatusCodes.Status400BadRequest, PromptFiltered());
@@ -138,7 +192,9 @@ internal static partial class ChatCompletionsEndpoint
             OpenAIJson.Completion);
     }
 
-    internal static IResult? Authenticate(HttpRequest request, SimulatorOptions options)
+    /// <summary>The <c>api-key</c> header, else an Entra ID bearer token (when allowed). On the v1 API the key may also
+    /// travel as <c>Authorization: Bearer &lt;key&gt;</c>, as the plain OpenAI clients send it.</summary>
+    internal static IResult? Authenticate(HttpRequest request, SimulatorOptions options, bool v1 = false)
     {
         var key = request.Headers["api-key"].ToString();
         if (key.Length > 0)
@@ -152,6 +208,11 @@ internal static partial class ChatCompletionsEndpoint
         if (options.AllowBearerTokens && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = authorization["Bearer ".Length..].Trim();
+            if (v1 && token.Length > 0 && FixedTimeEquals(token, options.ApiKey))
+            {
+                return null;
+            }
+
             if (token.Length > 0 && (options.OpenAIBearerToken is null || FixedTimeEquals(token, options.OpenAIBearerToken)))
             {
                 return null;
@@ -205,11 +266,6 @@ internal static partial class ChatCompletionsEndpoint
         Innererror = new AzureInnerError("ResponsibleAIPolicyViolation", ContentFilterResults.BlockedPrompt),
     };
 
-    internal static bool IsSupportedApiVersion(string apiVersion) => ApiVersionPattern().IsMatch(apiVersion);
-
-    // Dated versions such as 2024-10-21 or 2025-04-01-preview.
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(-preview)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ApiVersionPattern();
 }
 
 /// <summary>One generated answer, ready to be sent whole or streamed.</summary>

@@ -9,6 +9,9 @@ internal sealed record PromptMessage(string Role, string Text, string? Name);
 /// <summary>What the simulator reads from a chat-completions request.</summary>
 internal sealed record ChatRequest(IReadOnlyList<PromptMessage> Messages, bool Stream, bool IncludeUsage, int? MaxTokens)
 {
+    /// <summary>The body's <c>model</c>: the deployment on the v1 API; ignored by the dated routes, whose path names it.</summary>
+    public string? Model { get; init; }
+
     public string? LastUserMessage => Messages.LastOrDefault(m => m.Role == "user")?.Text;
 
     public bool Mentions(string trigger) =>
@@ -114,7 +117,18 @@ internal static class ChatRequestParser
             return (null, maxError);
         }
 
-        return (new ChatRequest(messages, stream, includeUsage, maxTokens), null);
+        string? model = null;
+        if (root.TryGetProperty("model", out var modelElement) && modelElement.ValueKind != JsonValueKind.Null)
+        {
+            if (modelElement.ValueKind != JsonValueKind.String)
+            {
+                return (null, InvalidType("model", "a string", modelElement));
+            }
+
+            model = modelElement.GetString();
+        }
+
+        return (new ChatRequest(messages, stream, includeUsage, maxTokens) { Model = model }, null);
     }
 
     private static (PromptMessage?, AzureError?) ParseMessage(JsonElement element, string path)

@@ -27,11 +27,15 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private readonly Dictionary<string, int> _instancePorts = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess?> _instances = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, string> _instanceSettings;
+    private readonly IReadOnlyDictionary<string, string> _gatewaySettings;
     private ChildProcess? _simulator;
     private ChildProcess? _gateway;
 
-    private LocalCluster()
+    private LocalCluster(IReadOnlyDictionary<string, string>? instanceSettings, IReadOnlyDictionary<string, string>? gatewaySettings)
     {
+        _instanceSettings = instanceSettings ?? new Dictionary<string, string>();
+        _gatewaySettings = gatewaySettings ?? new Dictionary<string, string>();
     }
 
     public IReadOnlyList<string> InstanceNames => _instancePorts.Keys.ToList();
@@ -40,9 +44,14 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Uri SimulatorAddress => _simulator!.Address;
 
-    public static async Task<LocalCluster> StartAsync(int instances)
+    /// <summary>Starts the simulator, <paramref name="instances"/> API instances and the gateway; the settings given are
+    /// added to (or replace) every instance's and the gateway's environment.</summary>
+    public static async Task<LocalCluster> StartAsync(
+        int instances,
+        IReadOnlyDictionary<string, string>? instanceSettings = null,
+        IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
-        var cluster = new LocalCluster();
+        var cluster = new LocalCluster(instanceSettings, gatewaySettings);
         try
         {
             await cluster.StartAllAsync(instances);
@@ -94,6 +103,11 @@ public sealed class LocalCluster : IAsyncDisposable
             index++;
         }
 
+        foreach (var (key, value) in _gatewaySettings)
+        {
+            gatewayEnvironment[key] = value;
+        }
+
         // The instances and the gateway start together; the gateway's probes find each instance when it is up.
         var gateway = ChildProcess.StartAsync("gateway", gatewayDll, ChildProcess.FreePort(), gatewayEnvironment, StartTimeout);
         var started = _instancePorts.Select(async pair =>
@@ -119,11 +133,24 @@ public sealed class LocalCluster : IAsyncDisposable
     /// whole run: probes then never take the faults a test injects for client requests, which keeps the scenario
     /// independent of probe timing. Readiness still fails when the process is down, and a restarted instance
     /// probes its upstream afresh.</summary>
-    private IReadOnlyDictionary<string, string> InstanceEnvironment(string name) => new Dictionary<string, string>
+    private IReadOnlyDictionary<string, string> InstanceEnvironment(string name)
+    {
+        var environment = DefaultInstanceEnvironment(name);
+        foreach (var (key, value) in _instanceSettings)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    private Dictionary<string, string> DefaultInstanceEnvironment(string name) => new()
     {
         ["OPENAI_ENDPOINT"] = _simulator!.Address.ToString(),
         ["OPENAI_API_KEY"] = SimulatorKey,
         ["OPENAI_SIMULATED"] = "true",
+        // No Agent Service here: the embedded simulator answers the agents, which Production allows only on request.
+        ["WRAPPER_ALLOW_SIMULATOR"] = "true",
         ["OPENAI_MODEL_DEPLOYMENT_NAME"] = "gpt-4o-mini",
         ["INSTANCE_ID"] = name,
         ["AzureOpenAI__MaxRetries"] = "0",

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Wrapper;
 
 namespace Wrapper.EndToEndTests.Infrastructure;
 
@@ -51,9 +52,10 @@ public sealed class FakeBackend : IAsyncDisposable
         return backend;
     }
 
-    /// <summary>Answer every request with <paramref name="status"/> (and <c>Retry-After</c>, <c>WWW-Authenticate</c> when given).</summary>
-    public void FailWith(int status, string? retryAfter = null, string? challenge = null) =>
-        _failure = new Failure(status, retryAfter, challenge, Drop: false);
+    /// <summary>Answer every request with <paramref name="status"/> (and <c>Retry-After</c>, <c>WWW-Authenticate</c> when given;
+    /// <c>X-Wrapper-Refusal: client</c> when <paramref name="clientRefusal"/>, as the API marks a refusal the client caused).</summary>
+    public void FailWith(int status, string? retryAfter = null, string? challenge = null, bool clientRefusal = false) =>
+        _failure = new Failure(status, retryAfter, challenge, Drop: false, clientRefusal);
 
     /// <summary>Close every connection without answering.</summary>
     public void DropConnections() => _failure = new Failure(0, null, null, Drop: true);
@@ -82,7 +84,8 @@ public sealed class FakeBackend : IAsyncDisposable
             context.Request.Path + context.Request.QueryString,
             body,
             context.Request.Headers["X-APIM-Correlation-Id"].ToString(),
-            context.Request.Headers.Cookie.ToString()));
+            context.Request.Headers.Cookie.ToString(),
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
 
         var failure = _failure;
         if (failure is { Drop: true })
@@ -104,6 +107,11 @@ public sealed class FakeBackend : IAsyncDisposable
                 context.Response.Headers.WWWAuthenticate = answer.Challenge;
             }
 
+            if (answer.ClientRefusal)
+            {
+                context.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
+            }
+
             await context.Response.WriteAsJsonAsync(new { error = "fake failure", backend = Name, status = answer.Status });
             return;
         }
@@ -111,7 +119,12 @@ public sealed class FakeBackend : IAsyncDisposable
         await context.Response.WriteAsJsonAsync(new { backend = Name, path = context.Request.Path.Value, body });
     }
 
-    private sealed record Failure(int Status, string? RetryAfter, string? Challenge, bool Drop);
+    private sealed record Failure(int Status, string? RetryAfter, string? Challenge, bool Drop, bool ClientRefusal = false);
 }
 
-public sealed record ReceivedRequest(string Method, string PathAndQuery, string Body, string CorrelationId, string Cookie);
+/// <summary>A request a fake backend received, with every header it carried (by name, values comma-joined).</summary>
+public sealed record ReceivedRequest(string Method, string PathAndQuery, string Body, string CorrelationId, string Cookie, IReadOnlyDictionary<string, string> Headers)
+{
+    /// <summary>The header's value, or null when it was not sent.</summary>
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+}

@@ -20,6 +20,8 @@ public sealed class AgentApiFactory(string runDeadlineSeconds = "10", IReadOnlyD
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the embedded simulator answers only on request.
+        builder.UseSetting("WRAPPER_ALLOW_SIMULATOR", "true");
         // Empty wins over any endpoint the machine might have in its environment.
         builder.UseSetting("OPENAI_ENDPOINT", string.Empty);
         builder.UseSetting("OPENAI_API_KEY", string.Empty);

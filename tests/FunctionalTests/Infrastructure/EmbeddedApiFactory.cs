@@ -12,6 +12,8 @@ public sealed class EmbeddedApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the embedded simulator answers only on request.
+        builder.UseSetting("WRAPPER_ALLOW_SIMULATOR", "true");
         // Empty wins over any OPENAI_ENDPOINT the machine might have in its environment.
         builder.UseSetting("OPENAI_ENDPOINT", string.Empty);
         builder.UseSetting("OPENAI_API_KEY", string.Empty);

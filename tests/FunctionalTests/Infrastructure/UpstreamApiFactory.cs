@@ -56,9 +56,13 @@ public sealed class UpstreamApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the embedded simulator answers only on request.
+        builder.UseSetting("WRAPPER_ALLOW_SIMULATOR", "true");
         builder.UseSetting("OPENAI_ENDPOINT", Simulator.HttpAddress.ToString());
         builder.UseSetting("OPENAI_API_KEY", ApiKey);
         builder.UseSetting("OPENAI_MODEL_DEPLOYMENT_NAME", Deployment);
+        // Dated API: these tests count the dated routes (the v1 API, the default, has its own tests).
+        builder.UseSetting("OPENAI_API_VERSION", "2025-04-01-preview");
         builder.UseSetting("OPENAI_SIMULATED", string.Empty);
         builder.UseSetting("AzureOpenAI:MaxRetries", "0");
         builder.UseSetting("AzureOpenAI:RequestTimeoutSeconds", "30");

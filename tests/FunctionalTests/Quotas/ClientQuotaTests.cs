@@ -190,6 +190,40 @@ public sealed class ClientQuotaTests
     }
 
     [Test]
+    public async Task ShouldGiveEachApimSubscriberBehindTheGatewayKeyItsOwnQuota()
+    {
+        const string gatewayKey = "apim-backend-key-0123456789abcdef0123";
+        await using var factory = await StartAsync(
+            ("Auth:ApiKeys:1:Name", "apim"),
+            ("Auth:ApiKeys:1:Key", gatewayKey),
+            ("Auth:ApiKeys:1:Gateway", "true"),
+            ("Quotas:Default:RequestsPerMinute", "100"),
+            ("Quotas:Clients:sub-a:RequestsPerMinute", "1"));
+        using var client = factory.CreateClient();
+
+        async Task<HttpResponseMessage> AsSubscriber(string subscription)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/completion?query=hello");
+            request.Headers.Add("api-key", gatewayKey);
+            request.Headers.Add("X-APIM-Subscription-Id", subscription);
+            return await client.SendAsync(request);
+        }
+
+        using var first = await AsSubscriber("sub-a");
+        using var second = await AsSubscriber("sub-a");
+        using var other = await AsSubscriber("sub-b");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(Header(first, RemainingRequests), Is.EqualTo(0), "sub-a's own limit of 1");
+            Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(Header(other, RemainingRequests), Is.EqualTo(99), "sub-b has the default, its own bucket");
+        });
+        await second.AssertProblemAsync(HttpStatusCode.TooManyRequests, "client_rate_limited");
+    }
+
+    [Test]
     public async Task ShouldCountAgentQuestionsAsRequests()
     {
         await using var factory = await StartAsync(("Quotas:Default:RequestsPerMinute", "1"));

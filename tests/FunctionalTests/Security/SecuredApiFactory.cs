@@ -25,6 +25,8 @@ public sealed class SecuredApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the embedded simulator answers only on request.
+        builder.UseSetting("WRAPPER_ALLOW_SIMULATOR", "true");
         builder.UseSetting("OPENAI_ENDPOINT", string.Empty);
         builder.UseSetting("OPENAI_API_KEY", string.Empty);
         builder.UseSetting("OPENAI_SIMULATED", string.Empty);

@@ -34,7 +34,11 @@ public sealed class PoolApiFactory : WebApplicationFactory<Program>
             // The pool list wins over OPENAI_ENDPOINT; setting it anyway keeps the Api from starting its embedded
             // OpenAI simulator (and from reporting simulated mode).
             ["OPENAI_API_KEY"] = string.Empty,
+            // Dated API: these tests count the dated routes (the v1 API, the default, has its own tests).
+            ["OPENAI_API_VERSION"] = "2025-04-01-preview",
             ["OPENAI_SIMULATED"] = string.Empty,
+            // The agents are still simulated, which outside Development happens only on request.
+            ["WRAPPER_ALLOW_SIMULATOR"] = "true",
             ["AzureOpenAI:RequestTimeoutSeconds"] = "10",
             ["Health:CacheSeconds"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Warning",

@@ -35,13 +35,76 @@ public sealed class AzureOpenAIOptionsTests
         {
             Assert.That(options.Endpoint, Is.EqualTo(Endpoint));
             Assert.That(options.ApiKey, Is.Null);
-            Assert.That(options.ApiVersion, Is.EqualTo("2025-04-01-preview"));
+            Assert.That(options.ApiVersion, Is.EqualTo("v1"), "the v1 API, which Microsoft recommends for new code");
             Assert.That(options.Deployment, Is.EqualTo("gpt-4o-mini"));
             Assert.That(options.Simulated, Is.False);
             Assert.That(options.RequestTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
             Assert.That(options.MaxRetries, Is.EqualTo(2));
             Assert.That(options.MaxRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(2)));
         });
+    }
+
+    [TestCase("v1", "v1")]
+    [TestCase("V1", "v1")]
+    [TestCase("2024-10-21", "2024-10-21")]
+    public async Task AnEndpointIsCalledOnTheApiVersionItNames(string configured, string expected)
+    {
+        await using var adapter = OpenAIAdapter.Create(new Dictionary<string, string?>
+        {
+            ["OPENAI_ENDPOINT"] = "https://my-resource.openai.azure.com/",
+            ["OPENAI_API_VERSION"] = configured,
+        });
+        adapter.ValidateOnStart();
+
+        var upstream = adapter.Options.ResolveUpstreams().Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(upstream.IsV1, Is.EqualTo(expected == "v1"));
+            Assert.That(upstream.V1BaseAddress, Is.EqualTo(new Uri("https://my-resource.openai.azure.com/openai/v1/")));
+        });
+    }
+
+    [TestCase("https://my-resource.openai.azure.com/openai/v1/")]
+    [TestCase("https://my-resource.openai.azure.com/openai/v1")]
+    public async Task AnEndpointEndingInOpenAIV1SelectsTheV1Api(string endpoint)
+    {
+        await using var adapter = OpenAIAdapter.Create(new Dictionary<string, string?>
+        {
+            ["OPENAI_ENDPOINT"] = endpoint,
+            ["OPENAI_API_VERSION"] = "2024-10-21",
+            ["AzureOpenAI:Upstreams:0:Endpoint"] = "https://other.openai.azure.com/openai/v1/",
+            ["AzureOpenAI:Upstreams:1:Endpoint"] = "https://dated.openai.azure.com/",
+        });
+        adapter.ValidateOnStart();
+
+        var single = new Infrastructure.OpenAI.AzureOpenAIOptions { Endpoint = new Uri(endpoint), ApiVersion = "2024-10-21" }.ResolveUpstreams().Single();
+        var pool = adapter.Options.ResolveUpstreams();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(single.ApiVersion, Is.EqualTo("v1"));
+            Assert.That(single.V1BaseAddress, Is.EqualTo(new Uri("https://my-resource.openai.azure.com/openai/v1/")));
+            Assert.That(pool[0].ApiVersion, Is.EqualTo("v1"), "per pool upstream");
+            Assert.That(pool[1].ApiVersion, Is.EqualTo("2024-10-21"));
+        });
+    }
+
+    [Test]
+    public async Task APoolUpstreamMayUseTheV1Api()
+    {
+        await using var adapter = OpenAIAdapter.Create(new Dictionary<string, string?>
+        {
+            ["OPENAI_API_VERSION"] = "2025-04-01-preview",
+            ["AzureOpenAI:Upstreams:0:Endpoint"] = "https://east.openai.azure.com/",
+            ["AzureOpenAI:Upstreams:0:ApiVersion"] = "v1",
+            ["AzureOpenAI:Upstreams:1:Endpoint"] = "https://west.openai.azure.com/",
+        });
+        adapter.ValidateOnStart();
+
+        var pool = adapter.Options.ResolveUpstreams();
+
+        Assert.That(pool.Select(u => u.IsV1), Is.EqualTo(new[] { true, false }));
     }
 
     [Test]

@@ -32,6 +32,8 @@ internal sealed class OpenAIAdapter : IAsyncDisposable
         ["OPENAI_ENDPOINT"] = endpoint.ToString(),
         ["OPENAI_API_KEY"] = Key,
         ["OPENAI_MODEL_DEPLOYMENT_NAME"] = Deployment,
+        // Dated API: these tests count the dated routes (the v1 API, the default, has its own tests).
+        ["OPENAI_API_VERSION"] = "2025-04-01-preview",
         ["AzureOpenAI:RequestTimeoutSeconds"] = "30",
         ["AzureOpenAI:MaxRetries"] = "2",
         ["AzureOpenAI:RetryBaseDelayMs"] = "10",

@@ -78,6 +78,8 @@ internal sealed class SimulatorPool : IAsyncDisposable
     {
         var settings = new Dictionary<string, string?>
         {
+            // Dated API: these tests count the dated routes (the v1 API, the default, has its own tests).
+            ["OPENAI_API_VERSION"] = "2025-04-01-preview",
             ["AzureOpenAI:RequestTimeoutSeconds"] = "10",
             ["AzureOpenAI:RetryBaseDelayMs"] = "10",
             ["AzureOpenAI:CircuitBreaker:MinimumThroughput"] = "2",
