@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Wrapper.Infrastructure.Telemetry;
 using System.Text.Json;
 using Wrapper.FunctionalTests.Infrastructure;
 using Wrapper.FunctionalTests.Security;
@@ -234,6 +238,53 @@ public sealed class ClientQuotaTests
 
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK), await first.Content.ReadAsStringAsync());
         await second.AssertProblemAsync(HttpStatusCode.TooManyRequests, "client_rate_limited");
+    }
+
+    [Test]
+    public async Task ShouldMeasureTokensPerClientAndRefusalsByReason()
+    {
+        await using var factory = await StartAsync(("Quotas:Default:RequestsPerMinute", "1"));
+        using var client = factory.CreateClient();
+        var meter = factory.Services.GetRequiredService<WrapperMetrics>().Meter;
+        var seen = new ConcurrentQueue<(string Instrument, long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) =>
+        {
+            var map = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+            {
+                map[tag.Key] = tag.Value;
+            }
+
+            seen.Enqueue((i.Name, v, map));
+        });
+        listener.Start();
+
+        using var answered = await Completion(client, SecuredApiFactory.AliceKey);
+        using var refused = await Completion(client, SecuredApiFactory.AliceKey);
+        var usage = await UsageAsync(answered);
+        listener.Dispose();
+
+        var all = seen.ToList();
+        var tokens = all.Where(m => m.Instrument == "gen_ai.client.token.usage" && Equals(m.Tags["wrapper.client"], "client:alice")).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(tokens.Sum(m => m.Value), Is.EqualTo(usage), "input + output tokens of alice's answer");
+            Assert.That(tokens.Select(m => m.Tags["gen_ai.token.type"]), Is.EquivalentTo(new[] { "input", "output" }));
+            Assert.That(tokens.Select(m => m.Tags["gen_ai.operation.name"]), Is.All.EqualTo("chat"));
+            Assert.That(all.Count(m => m.Instrument == "wrapper.quota.refusals" && Equals(m.Tags["wrapper.client"], "client:alice")
+                                       && Equals(m.Tags["reason"], "client_rate_limited")), Is.EqualTo(1));
+        });
     }
 
     [Test]
