@@ -137,7 +137,12 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
 
         if (_redis.Connected is not { } connection)
         {
-            Failed(null);
+            // Still opening at start: count here meanwhile (reported degraded), without calling it a failure.
+            if (_redis.Multiplexer is not null)
+            {
+                Failed(null);
+            }
+
             return null;
         }
 

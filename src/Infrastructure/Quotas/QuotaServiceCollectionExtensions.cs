@@ -16,8 +16,9 @@ public static class QuotaServiceCollectionExtensions
     /// is set (<see cref="RedisOptions"/>), else in this process; the prompt token counter; the Redis connection.</summary>
     public static IServiceCollection AddClientQuotas(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<QuotaOptions>().Bind(configuration.GetSection(QuotaOptions.SectionName));
-        services.AddOptions<RedisOptions>().Bind(configuration.GetSection(RedisOptions.SectionName));
+        // Bound at start: a malformed value (e.g. an unknown QuotaPeriod) stops the service naming it, not a request.
+        services.AddOptions<QuotaOptions>().Bind(configuration.GetSection(QuotaOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<RedisOptions>().Bind(configuration.GetSection(RedisOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IPromptTokenCounter, O200kPromptTokenCounter>();
         services.AddSingleton<InMemoryQuotaStore>();
         services.AddSingleton(sp => new RedisConnection(sp.GetRequiredService<IOptions<RedisOptions>>(),
