@@ -6,6 +6,8 @@ namespace Wrapper.McpClientTests;
 /// (<c>node tests/McpClient/node/mcp-e2e.mjs &lt;url&gt; &lt;key&gt;</c>).</summary>
 public sealed class TypeScriptClientTests
 {
+    private static readonly Wrapper.Tests.NodeProject Node = new("McpClient", "@modelcontextprotocol/sdk");
+
     private const string ApiKey = "e2e-client-key-4f1c2b9a-0d7e6f5a4b3c2d1e"; // at least 32 characters
 
     private ApiProcess _api = null!;
@@ -16,9 +18,9 @@ public sealed class TypeScriptClientTests
     [OneTimeSetUp]
     public async Task RunClient()
     {
-        await NodeRunner.EnsurePackagesAsync();
+        await Node.EnsurePackagesAsync();
         _api = await ApiProcess.StartAsync(ApiKey, TimeSpan.FromSeconds(60));
-        var (exitCode, stdout, stderr) = await NodeRunner.RunAsync(
+        var (exitCode, stdout, stderr) = await Node.RunAsync(
             "node", ["mcp-e2e.mjs", new Uri(_api.BaseAddress, "mcp").ToString(), ApiKey], TimeSpan.FromMinutes(2));
         _exitCode = exitCode;
         _stderr = stderr;

@@ -11,6 +11,8 @@ namespace Wrapper.OpenAIClientTests;
 [NonParallelizable]
 public sealed class OpenAINodeClientTests
 {
+    private static readonly Wrapper.Tests.NodeProject Node = new("OpenAIClient", "openai");
+
     private const string Key = "node-client-key";
     private const string Deployment = "gpt-4o-mini";
     private const string DatedVersion = "2024-10-21";
@@ -22,15 +24,15 @@ public sealed class OpenAINodeClientTests
     [OneTimeSetUp]
     public async Task RunTheClient()
     {
-        await NodeRunner.EnsurePackagesAsync();
+        await Node.EnsurePackagesAsync();
         _sim = await SimulatorServer.StartAsync(new SimulatorOptions { ApiKey = Key, Deployments = [Deployment], LatencyPerTokenMs = 0 });
-        var (exitCode, stdout, stderr) = await NodeRunner.RunAsync("node", ["openai-client-e2e.mjs"], new Dictionary<string, string>
+        var (exitCode, stdout, stderr) = await Node.RunAsync("node", ["openai-client-e2e.mjs"], TimeSpan.FromMinutes(2), new Dictionary<string, string>
         {
             ["SIM_URL"] = _sim.HttpAddress.ToString(),
             ["SIM_KEY"] = Key,
             ["SIM_DEPLOYMENT"] = Deployment,
             ["SIM_API_VERSION"] = DatedVersion,
-        }, TimeSpan.FromMinutes(2));
+        });
         _stderr = stderr;
         Assert.That(exitCode, Is.Zero, $"node failed:\n{stdout}\n{stderr}");
         _result = JsonDocument.Parse(stdout.Trim().Split('\n').Last()).RootElement.Clone();
