@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Wrapper.Testing;
 
@@ -76,6 +77,31 @@ public sealed class QuotaClusterTests
         finally
         {
             _gateway = await gateway;
+        }
+
+        // Every instance in the gateway's pool with a passed probe before any test sends a request.
+        using var client = Client();
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            try
+            {
+                var status = await client.GetFromJsonAsync<Wrapper.Gateway.Status.GatewayStatus>("gateway/status");
+                if (status!.Backends.Count == ports.Count && status.Backends.All(b => b.Available && b.ActiveHealth == "Healthy"))
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("Not every instance became healthy in the gateway's pool.");
+            }
+
+            await Task.Delay(100);
         }
     }
 
