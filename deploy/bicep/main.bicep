@@ -109,6 +109,9 @@ param maxReplicasPerInstance int = 3
 @minValue(1)
 param httpConcurrency int = 20
 
+@description('Azure Managed Redis SKU for the shared per-client quotas and throttling state (Entra ID auth); empty deploys none, and each instance then counts on its own.')
+param redisSku string = 'Balanced_B0'
+
 @description('Turn on Key Vault purge protection.')
 param enableKeyVaultPurgeProtection bool = true
 
@@ -127,6 +130,7 @@ var names = {
   identity: 'id-${namePrefix}-apps'
   apim: 'apim-${namePrefix}-${suffix}'
   keyVault: 'kv-${take(namePrefix, 7)}-${suffix}'
+  redis: 'redis-${namePrefix}-${suffix}'
 }
 var identityResourceId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', names.identity)
 var cognitiveServicesOpenAiUserRoleId = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
@@ -213,6 +217,17 @@ module aiProjectRole 'modules/cognitive-role.bicep' = if (!empty(aiAccountResour
   }
 }
 
+module redis 'modules/redis.bicep' = if (!empty(redisSku)) {
+  name: 'redis'
+  params: {
+    location: location
+    name: names.redis
+    tags: tags
+    skuName: redisSku
+    principalId: identity.outputs.principalId
+  }
+}
+
 module containerApps 'modules/container-apps.bicep' = {
   name: 'container-apps'
   params: {
@@ -238,6 +253,8 @@ module containerApps 'modules/container-apps.bicep' = {
     allowedIpRanges: restrictIngressToApim ? map(apim.outputs.publicIpAddresses, address => '${address}/32') : []
     maxReplicas: maxReplicasPerInstance
     httpConcurrency: httpConcurrency
+    redisConnectionString: empty(redisSku) ? '' : redis!.outputs.connectionString
+    redisUser: empty(redisSku) ? '' : identity.outputs.principalId
   }
   // The roles must exist before the first revision starts, or its first token requests fail.
   dependsOn: [

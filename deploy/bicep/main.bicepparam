@@ -41,4 +41,7 @@ param restrictIngressToApim = bool(readEnvironmentVariable('RESTRICT_INGRESS_TO_
 param maxReplicasPerInstance = int(readEnvironmentVariable('MAX_REPLICAS_PER_INSTANCE', '3'))
 param httpConcurrency = int(readEnvironmentVariable('HTTP_CONCURRENCY', '20'))
 
+// Azure Managed Redis for per-client quotas shared by every instance (empty: none).
+param redisSku = readEnvironmentVariable('REDIS_SKU', 'Balanced_B0')
+
 param enableKeyVaultPurgeProtection = bool(readEnvironmentVariable('KEYVAULT_PURGE_PROTECTION', 'true'))

@@ -74,6 +74,7 @@ public static class DependencyInjection
 
         app.UseOpenApiDocument();
         app.UseApiSecurity();
+        app.UseMiddleware<QuotaHeadersMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.MapHealthEndpoints();
         app.MapControllers();

@@ -7,7 +7,7 @@ namespace Wrapper.Application;
 public static class DependencyInjection
 {
     /// <summary>Registers MediatR 5.1.0 by hand (its DI package does not restore here), the handlers of this
-    /// assembly, the validators and the pipeline behaviours (logging outermost, then validation).</summary>
+    /// assembly, the validators and the pipeline behaviours (logging outermost, then validation, then the per-client quotas).</summary>
     public static IServiceCollection AddApplication(this IServiceCollection services)
     {
         services.AddOptions<ChatOptions>().ValidateDataAnnotations().ValidateOnStart();
@@ -28,6 +28,9 @@ public static class DependencyInjection
 
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehaviour<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehaviour<,>));
+        // Innermost: only valid requests are counted against the caller's limits.
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(Quotas.QuotaBehaviour<,>));
+        services.AddScoped<Quotas.QuotaStatus>();
         return services;
     }
 }

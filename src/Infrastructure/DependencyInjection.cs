@@ -11,6 +11,7 @@ using Wrapper.Infrastructure.Agents;
 using Wrapper.Infrastructure.Configuration;
 using Wrapper.Infrastructure.Health;
 using Wrapper.Infrastructure.OpenAI;
+using Wrapper.Infrastructure.Quotas;
 using Wrapper.Infrastructure.Resilience;
 using ChatClient = OpenAI.Chat.ChatClient;
 
@@ -54,6 +55,7 @@ public static class DependencyInjection
         services.AddHealthProbesAndTelemetry(configuration);
 
         services.AddAgents(configuration);
+        services.AddClientQuotas(configuration);
 
         return services;
     }

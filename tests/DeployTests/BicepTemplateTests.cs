@@ -119,6 +119,31 @@ public class BicepTemplateTests
     }
 
     [Test]
+    public async Task Redis_signs_the_apps_in_with_Entra_ID_and_no_access_keys()
+    {
+        var built = await BuildAll.Value;
+        Assert.That(built.ExitCode, Is.Zero, built.StandardError);
+        using var template = JsonDocument.Parse(File.ReadAllText(Path.Combine(OutputDirectory, "modules", "redis.json")));
+        var resources = template.RootElement.GetProperty("resources");
+        var byType = resources.ValueKind == JsonValueKind.Object
+            ? resources.EnumerateObject().Select(p => p.Value).ToList()
+            : resources.EnumerateArray().ToList();
+        JsonElement Of(string type) => byType.Single(r => r.GetProperty("type").GetString() == type);
+
+        var database = Of("Microsoft.Cache/redisEnterprise/databases").GetProperty("properties");
+        var assignment = Of("Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments").GetProperty("properties");
+        var main = File.ReadAllText(Path.Combine(DeployPaths.BicepDirectory, "modules", "container-apps.bicep"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(database.GetProperty("accessKeysAuthentication").GetString(), Is.EqualTo("Disabled"));
+            Assert.That(database.GetProperty("clientProtocol").GetString(), Is.EqualTo("Encrypted"));
+            Assert.That(assignment.GetProperty("accessPolicyName").GetString(), Is.EqualTo("default"));
+            Assert.That(assignment.GetProperty("user").GetProperty("objectId").GetString(), Does.Contain("principalId"));
+            Assert.That(main, Does.Contain("Redis__UseEntraId").And.Contain("Redis__ConnectionString").And.Contain("Redis__EntraIdUser"));
+        });
+    }
+
+    [Test]
     public async Task Template_embeds_every_APIM_policy_file()
     {
         var built = await BuildAll.Value;

@@ -73,6 +73,12 @@ param maxReplicas int
 @minValue(1)
 param httpConcurrency int
 
+@description('StackExchange.Redis configuration string of the shared quota store; empty: none (each instance counts alone).')
+param redisConnectionString string = ''
+
+@description('Redis user of the apps\' identity (its principal ID): Entra ID sign-in, no password.')
+param redisUser string = ''
+
 var port = 8000
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
@@ -117,6 +123,9 @@ var settings = {
   OPENAI_MODEL_DEPLOYMENT_NAME: openAiDeploymentName
   OPENAI_PROMPT: openAiPrompt
   WRAPPER_ALLOW_SIMULATOR: allowSimulator ? 'true' : ''
+  Redis__ConnectionString: redisConnectionString
+  Redis__UseEntraId: empty(redisConnectionString) ? '' : 'true'
+  Redis__EntraIdUser: redisUser
 }
 var plainEnv = filter(map(items(settings), setting => { name: setting.key, value: setting.value }), entry => !empty(entry.value))
 

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Mvc.ApplicationModels;
 namespace Wrapper.Api.Controllers;
 
 /// <summary>Marks an endpoint backed by an upstream model service, so that the OpenAPI document lists the
-/// ProblemDetails answers <see cref="Errors.ApiExceptionHandler"/> can give it: 400 (with field errors), 429,
+/// ProblemDetails answers <see cref="Errors.ApiExceptionHandler"/> can give it: 400 (with field errors), 403 (the
+/// client's token quota is used up), 429 (the client's or the model service's limit),
 /// 500, 502, 503 and 504. Put it on new endpoints (such as /bing-grounding) as well.</summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
 public sealed class ApiErrorsAttribute : Attribute
@@ -17,6 +18,7 @@ public sealed class ApiErrorsConvention : IActionModelConvention
     private static readonly (int Status, Type Type)[] Responses =
     [
         (StatusCodes.Status400BadRequest, typeof(ValidationProblemDetails)),
+        (StatusCodes.Status403Forbidden, typeof(ProblemDetails)),
         (StatusCodes.Status429TooManyRequests, typeof(ProblemDetails)),
         (StatusCodes.Status500InternalServerError, typeof(ProblemDetails)),
         (StatusCodes.Status502BadGateway, typeof(ProblemDetails)),

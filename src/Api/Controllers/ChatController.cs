@@ -27,7 +27,8 @@ public sealed class ChatController : ControllerBase
     /// <response code="400">The body is missing, malformed or invalid (<c>validation_failed</c>, with <c>errors</c> by field), or the model service rejected it (<c>upstream_rejected_request</c>, <c>content_filter</c>).</response>
     /// <response code="413">The body is larger than the configured limit (<c>request_too_large</c>).</response>
     /// <response code="415">The body is not <c>application/json</c>.</response>
-    /// <response code="429">The model service is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
+    /// <response code="403">This client's token quota for the period is used up (<c>client_quota_exceeded</c>, with <c>resetsAt</c>); see <c>Retry-After</c>.</response>
+    /// <response code="429">This client is over its requests or tokens per minute (<c>client_rate_limited</c>, <c>client_token_limit</c>), or the model service is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
     /// <response code="500">Unexpected failure (<c>internal_error</c>).</response>
     /// <response code="502">Our model-service configuration is wrong (<c>upstream_authentication_failed</c>, <c>upstream_not_found</c>) or it answered with something unusable (<c>upstream_bad_response</c>).</response>
     /// <response code="503">The model service is unavailable (<c>upstream_unavailable</c>).</response>

@@ -11,6 +11,7 @@ namespace Wrapper.Api.Errors;
 /// The one place where exceptions become RFC 9457 ProblemDetails: validation → 400 with <c>errors</c>,
 /// <see cref="UpstreamException"/> → the status of <see cref="UpstreamProblem.For"/> (+ <c>Retry-After</c>),
 /// <see cref="ThreadNotFoundException"/> → 404 <c>thread_not_found</c>,
+/// <see cref="ClientQuotaExceededException"/> → 429 or 403 (+ <c>Retry-After</c>, <c>X-Wrapper-Refusal: client</c>),
 /// a malformed or oversized HTTP request → its 4xx, a request the client aborted → no body at all, and
 /// anything else → 500 without exception text. Endpoints added later need no change here.
 /// </summary>
@@ -23,6 +24,32 @@ public sealed class ApiExceptionHandler : IExceptionHandler
     {
         _problemDetails = problemDetails;
         _logger = logger;
+    }
+
+    /// <summary>Over a per-minute limit: 429 <c>client_rate_limited</c> or <c>client_token_limit</c> with Retry-After;
+    /// the token quota used up: 403 <c>client_quota_exceeded</c> with Retry-After and <c>resetsAt</c> (as APIM's
+    /// <c>llm-token-limit</c> answers). Both marked as the client's doing.</summary>
+    private static ProblemDetails QuotaProblem(HttpContext httpContext, ClientQuotaExceededException quota)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(quota.RetryAfter.TotalSeconds));
+        var exhausted = quota.Limit == Wrapper.Application.Quotas.QuotaLimit.TokenQuota;
+        var status = exhausted ? StatusCodes.Status403Forbidden : StatusCodes.Status429TooManyRequests;
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Type = exhausted ? ProblemTypes.Forbidden : ProblemTypes.TooManyRequests,
+            Title = exhausted ? "Token quota exceeded" : "Too many requests",
+            Detail = quota.Message,
+        };
+        problem.Extensions["code"] = Wrapper.Infrastructure.Telemetry.QuotaCodes.For(quota.Limit);
+        problem.Extensions["retryAfterSeconds"] = seconds;
+        if (quota.ResetsAt is { } resetsAt)
+        {
+            problem.Extensions["resetsAt"] = resetsAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        httpContext.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return problem;
     }
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -62,6 +89,11 @@ public sealed class ApiExceptionHandler : IExceptionHandler
                     });
                 }
 
+                break;
+
+            case ClientQuotaExceededException quota:
+                problem = QuotaProblem(httpContext, quota);
+                httpContext.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
                 break;
 
             case ThreadNotFoundException threadNotFound:
@@ -104,6 +136,7 @@ public sealed class ApiExceptionHandler : IExceptionHandler
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
+
         return await _problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -5,6 +5,7 @@ namespace Wrapper.Api.Errors;
 public static class ProblemTypes
 {
     public const string BadRequest = "https://tools.ietf.org/html/rfc9110#section-15.5.1";
+    public const string Forbidden = "https://tools.ietf.org/html/rfc9110#section-15.5.4";
     public const string NotFound = "https://tools.ietf.org/html/rfc9110#section-15.5.5";
     public const string ContentTooLarge = "https://tools.ietf.org/html/rfc9110#section-15.5.14";
     public const string TooManyRequests = "https://tools.ietf.org/html/rfc6585#section-4";
@@ -17,6 +18,7 @@ public static class ProblemTypes
     public static string ForStatus(int status) => status switch
     {
         StatusCodes.Status400BadRequest => BadRequest,
+        StatusCodes.Status403Forbidden => Forbidden,
         StatusCodes.Status404NotFound => NotFound,
         StatusCodes.Status413PayloadTooLarge => ContentTooLarge,
         StatusCodes.Status429TooManyRequests => TooManyRequests,

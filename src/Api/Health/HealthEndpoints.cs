@@ -15,7 +15,8 @@ public static class HealthEndpoints
         services.AddSingleton<InstanceId>();
         services.AddHealthChecks()
             .AddCheck<AzureOpenAIReadinessCheck>("azure_openai", tags: [ReadyTag])
-            .AddCheck<AgentServiceReadinessCheck>("agent_service", tags: [ReadyTag]);
+            .AddCheck<AgentServiceReadinessCheck>("agent_service", tags: [ReadyTag])
+            .AddCheck<QuotaStoreReadinessCheck>("quota_store", tags: [ReadyTag]);
         return services;
     }
 

@@ -49,3 +49,16 @@ public sealed class AgentServiceReadinessCheck : IHealthCheck
             : HealthCheckResult.Degraded(status.ToWireName());
     }
 }
+
+/// <summary>Where the per-client quota counters live, for /health/ready: <b>Healthy</b> <c>redis</c> (shared by every
+/// instance) or <c>memory</c> (no Redis configured: this instance only); <b>Degraded</b> <c>memory-fallback</c> (200) when
+/// Redis is configured but unreachable or slow: requests still flow, each instance counting on its own until it answers.</summary>
+public sealed class QuotaStoreReadinessCheck : IHealthCheck
+{
+    private readonly Application.Common.Interfaces.IQuotaStoreState _state;
+
+    public QuotaStoreReadinessCheck(Application.Common.Interfaces.IQuotaStoreState state) => _state = state;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_state.Degraded ? HealthCheckResult.Degraded(_state.Store) : HealthCheckResult.Healthy(_state.Store));
+}

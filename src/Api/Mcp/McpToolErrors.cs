@@ -23,6 +23,12 @@ public static class McpToolErrors
                 var details = string.Join("; ", validation.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")));
                 return Error(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, $"{ValidationProblems.Title} {details}");
             }
+            catch (ClientQuotaExceededException quota)
+            {
+                var status = quota.Limit == Wrapper.Application.Quotas.QuotaLimit.TokenQuota ? StatusCodes.Status403Forbidden : StatusCodes.Status429TooManyRequests;
+                return Error(status, Wrapper.Infrastructure.Telemetry.QuotaCodes.For(quota.Limit),
+                    $"{quota.Message} Retry after {Math.Max(1, (long)Math.Ceiling(quota.RetryAfter.TotalSeconds))} s.");
+            }
             catch (ThreadNotFoundException threadNotFound)
             {
                 return Error(StatusCodes.Status404NotFound, ProblemCodes.ThreadNotFound, $"No such conversation thread: {threadNotFound.Message}");

@@ -200,11 +200,11 @@ internal sealed class StandardHeadersOperationFilter : IOperationFilter
                 Description = "The request's correlation id (the caller's, or one made by the service).",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             };
-            if (status is "429" or "503")
+            if (status is "429" or "503" or "403")
             {
                 concrete.Headers["Retry-After"] = new OpenApiHeader
                 {
-                    Description = "Seconds to wait before retrying, when the model service said.",
+                    Description = "Seconds to wait before retrying: until the client's own limit resets (429 client_rate_limited, client_token_limit; 403 client_quota_exceeded), or as the model service said.",
                     Schema = new OpenApiSchema { Type = JsonSchemaType.Integer },
                 };
             }

@@ -39,4 +39,5 @@ public static class ClientIdentity
             && i.AuthenticationType == ApiKeyAuthentication.Scheme
             && i.HasClaim(GatewayClaim, "true"));
     }
+
 }

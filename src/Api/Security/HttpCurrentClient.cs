@@ -17,4 +17,8 @@ public sealed class HttpCurrentClient : ICurrentClient
             ? ClientPartition.SubscriberPrefix + subscriber
             : ClientIdentity.Name(context)
         : throw new InvalidOperationException("The caller's identity is asked for outside of an HTTP request.");
+
+    public string Partition => _accessor.HttpContext is { } context
+        ? ClientPartition.Resolve(context)
+        : throw new InvalidOperationException("The caller's partition is asked for outside of an HTTP request.");
 }

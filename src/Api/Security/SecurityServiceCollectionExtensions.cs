@@ -89,7 +89,8 @@ public static class SecurityServiceCollectionExtensions
             if (origins.Length > 0)
             {
                 policy.WithOrigins(origins).AllowAnyHeader().WithMethods("GET", "POST", "DELETE")
-                    .WithExposedHeaders("Mcp-Session-Id", "Retry-After", "X-Correlation-Id", WrapperHeaders.Refusal);
+                    .WithExposedHeaders("Mcp-Session-Id", "Retry-After", "X-Correlation-Id", WrapperHeaders.Refusal,
+                        Errors.QuotaResponses.RemainingRequests, Errors.QuotaResponses.RemainingTokens);
             }
         }));
 

@@ -7,7 +7,12 @@ namespace Wrapper.Application.Agents;
 /// <param name="Query">The user message.</param>
 /// <param name="ThreadId">An existing thread to continue.</param>
 /// <param name="KeepThread">Keep the thread after answering; defaults to true when continuing a thread, false otherwise.</param>
-public sealed record AskAgent(string? Agent, string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>;
+public sealed record AskAgent(string? Agent, string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>,
+    Quotas.IMeteredRequest
+{
+    /// <summary>Counted as a request only: the agent run's tokens are not reported to the service.</summary>
+    public IReadOnlyList<ChatMessage>? Prompt(Common.ChatOptions options) => null;
+}
 
 public sealed class AskAgentHandler : IRequestHandler<AskAgent, AgentAnswer>
 {

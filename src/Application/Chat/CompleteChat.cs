@@ -8,7 +8,10 @@ namespace Wrapper.Application.Chat;
 public sealed record ChatMessageInput(string? Role, string? Content);
 
 /// <summary>Continue a conversation.</summary>
-public sealed record CompleteChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<ChatCompletion>, IConversationRequest;
+public sealed record CompleteChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<ChatCompletion>, IConversationRequest, Quotas.IMeteredRequest
+{
+    public IReadOnlyList<ChatMessage> Prompt(ChatOptions options) => Conversation.ToMessages(Messages, options.SystemPrompt);
+}
 
 public sealed class CompleteChatHandler : IRequestHandler<CompleteChat, ChatCompletion>
 {
@@ -22,5 +25,5 @@ public sealed class CompleteChatHandler : IRequestHandler<CompleteChat, ChatComp
     }
 
     public Task<ChatCompletion> Handle(CompleteChat request, CancellationToken cancellationToken) =>
-        _chat.CompleteAsync(Conversation.ToMessages(request.Messages, _options.Value.SystemPrompt), cancellationToken);
+        _chat.CompleteAsync(request.Prompt(_options.Value), cancellationToken);
 }

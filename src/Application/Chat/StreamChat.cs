@@ -8,7 +8,11 @@ namespace Wrapper.Application.Chat;
 /// model is called when the caller starts enumerating. Failures before the first update surface from the first
 /// <c>MoveNextAsync</c> (the caller has written nothing yet); later ones end the enumeration with an
 /// <see cref="Common.Exceptions.UpstreamException"/>.</summary>
-public sealed record StreamChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<IAsyncEnumerable<ChatStreamUpdate>>, IConversationRequest;
+public sealed record StreamChat(IReadOnlyList<ChatMessageInput>? Messages) : IRequest<IAsyncEnumerable<ChatStreamUpdate>>, IConversationRequest,
+    Quotas.IMeteredRequest
+{
+    public IReadOnlyList<ChatMessage> Prompt(ChatOptions options) => Conversation.ToMessages(Messages, options.SystemPrompt);
+}
 
 public sealed class StreamChatHandler : IRequestHandler<StreamChat, IAsyncEnumerable<ChatStreamUpdate>>
 {
@@ -22,5 +26,5 @@ public sealed class StreamChatHandler : IRequestHandler<StreamChat, IAsyncEnumer
     }
 
     public Task<IAsyncEnumerable<ChatStreamUpdate>> Handle(StreamChat request, CancellationToken cancellationToken) =>
-        Task.FromResult(_chat.StreamAsync(Conversation.ToMessages(request.Messages, _options.Value.SystemPrompt), cancellationToken));
+        Task.FromResult(_chat.StreamAsync(request.Prompt(_options.Value), cancellationToken));
 }

@@ -7,8 +7,12 @@ namespace Wrapper.Application.Grounding;
 /// <param name="Query">The question.</param>
 /// <param name="ThreadId">An existing thread to continue (from an earlier answer's <c>thread_id</c>).</param>
 /// <param name="KeepThread">Keep the thread after answering; defaults to true when continuing a thread, false otherwise.</param>
-public sealed record AskGroundedQuestion(string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>
+public sealed record AskGroundedQuestion(string? Query, string? ThreadId = null, bool? KeepThread = null) : IRequest<AgentAnswer>,
+    Quotas.IMeteredRequest
 {
+    /// <summary>Counted as a request only: the agent run's tokens are not reported to the service.</summary>
+    public IReadOnlyList<ChatMessage>? Prompt(Common.ChatOptions options) => null;
+
     /// <summary>The name of the Bing grounding agent.</summary>
     public const string AgentName = "bing-grounding";
 }

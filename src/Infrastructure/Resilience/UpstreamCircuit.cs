@@ -91,6 +91,35 @@ public sealed class UpstreamCircuit
     /// <summary>False when the breaker is switched off: the upstream is then always tried.</summary>
     public bool Enabled { get; }
 
+    /// <summary>The upstream's name (as configured: the same on every instance).</summary>
+    public string Name => _name;
+
+    /// <summary>Raised when a 429 of this upstream opened the circuit here, with how long it stays open: what
+    /// <see cref="SharedUpstreamThrottling"/> tells the other instances.</summary>
+    public event Action<UpstreamCircuit, TimeSpan>? Throttled;
+
+    /// <summary>Opens the circuit because another instance learned that the upstream throttles until
+    /// <paramref name="until"/>: no request is sent before then. Never shortens a longer open period, and is not told on.</summary>
+    public async ValueTask OpenForThrottlingElsewhereAsync(DateTimeOffset until)
+    {
+        var duration = until - _time.GetUtcNow();
+        if (!Enabled || duration <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_state.CircuitState == CircuitState.Isolated && _isolatedUntil >= until)
+            {
+                return;
+            }
+        }
+
+        await IsolateAsync(UpstreamFailure.Throttled, duration).ConfigureAwait(false);
+        _logger.LogInformation("Circuit of upstream {Upstream} opened for {BreakMs:0} ms: another instance was throttled by it", _name, duration.TotalMilliseconds);
+    }
+
     /// <summary>Whether a request may be sent now: closed, or open with its time up (the request is then the trial).</summary>
     public bool IsAvailable(DateTimeOffset now)
     {
@@ -185,6 +214,7 @@ public sealed class UpstreamCircuit
             if (IsolationFor(ex, trial) is { } duration)
             {
                 await IsolateAsync(ex.Failure, duration).ConfigureAwait(false);
+                TellThrottled(ex, duration);
             }
 
             throw;
@@ -230,6 +260,7 @@ public sealed class UpstreamCircuit
         if (IsolationFor(failure, trial: false) is { } duration)
         {
             await IsolateAsync(failure.Failure, duration).ConfigureAwait(false);
+            TellThrottled(failure, duration);
         }
     }
 
@@ -247,6 +278,22 @@ public sealed class UpstreamCircuit
             lock (_gate)
             {
                 return _isolatedUntil;
+            }
+        }
+    }
+
+    private void TellThrottled(UpstreamException failure, TimeSpan duration)
+    {
+        if (failure.Failure == UpstreamFailure.Throttled && Throttled is { } handlers)
+        {
+            try
+            {
+                handlers(this, duration);
+            }
+            catch (Exception ex)
+            {
+                // Telling the other instances is best effort: the request's own outcome stands.
+                _logger.LogWarning("Telling other instances that upstream {Upstream} throttles failed: {Error}", _name, ex.Message);
             }
         }
     }

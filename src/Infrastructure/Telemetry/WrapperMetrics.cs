@@ -10,7 +10,9 @@ namespace Wrapper.Infrastructure.Telemetry;
 /// <c>wrapper.requests</c> (inbound requests by method, route and status), <c>wrapper.tokens</c> (tokens by
 /// deployment and kind: prompt or completion), <c>wrapper.upstream.duration</c> (seconds per upstream HTTP call, by
 /// upstream, deployment and status) and <c>wrapper.circuit_breaker.transitions</c> (breaker state changes by upstream
-/// and new state). One singleton per host; thread-safe.
+/// and new state), <c>gen_ai.client.token.usage</c> (tokens per model call by client and token type, GenAI semantic
+/// conventions) and <c>wrapper.quota.refusals</c> (requests refused by a client's limits, by client and reason).
+/// One singleton per host; thread-safe.
 /// </summary>
 public sealed class WrapperMetrics
 {
@@ -21,6 +23,11 @@ public sealed class WrapperMetrics
     private readonly Counter<long> _tokens;
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _breakerTransitions;
+    private readonly Histogram<long> _clientTokens;
+    private readonly Counter<long> _quotaRefusals;
+
+    /// <summary>The GenAI semantic conventions' advised buckets for <c>gen_ai.client.token.usage</c>.</summary>
+    private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
     public WrapperMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +38,10 @@ public sealed class WrapperMetrics
         _upstreamDuration = Meter.CreateHistogram<double>("wrapper.upstream.duration", "s", "Duration of upstream HTTP calls.");
         _breakerTransitions = Meter.CreateCounter<long>("wrapper.circuit_breaker.transitions", "{transition}",
             "Circuit breaker state changes, by upstream and new state.");
+        _clientTokens = Meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used, per client.",
+            tags: null, advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
+        _quotaRefusals = Meter.CreateCounter<long>("wrapper.quota.refusals", "{request}",
+            "Requests refused by the client's limits, by client and reason (client_rate_limited, client_token_limit, client_quota_exceeded).");
     }
 
     /// <summary>The meter every instrument belongs to (tests listen to exactly this instance).</summary>
@@ -48,6 +59,25 @@ public sealed class WrapperMetrics
         _tokens.Add(usage.PromptTokens, new TagList { { "deployment", deployment }, { "kind", "prompt" } });
         _tokens.Add(usage.CompletionTokens, new TagList { { "deployment", deployment }, { "kind", "completion" } });
     }
+
+    /// <summary>The tokens one metered model call of <paramref name="client"/> used (GenAI semantic conventions:
+    /// <c>gen_ai.operation.name</c> chat, <c>gen_ai.token.type</c> input or output; plus <c>wrapper.client</c>).</summary>
+    public void RecordClientTokens(string client, TokenUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        _clientTokens.Record(usage.PromptTokens, new TagList
+        {
+            { "gen_ai.operation.name", "chat" }, { "gen_ai.token.type", "input" }, { "wrapper.client", client },
+        });
+        _clientTokens.Record(usage.CompletionTokens, new TagList
+        {
+            { "gen_ai.operation.name", "chat" }, { "gen_ai.token.type", "output" }, { "wrapper.client", client },
+        });
+    }
+
+    /// <summary>A request of <paramref name="client"/> refused by <paramref name="limit"/>.</summary>
+    public void RecordQuotaRefusal(string client, Application.Quotas.QuotaLimit limit) =>
+        _quotaRefusals.Add(1, new TagList { { "wrapper.client", client }, { "reason", QuotaCodes.For(limit) } });
 
     /// <summary>One upstream HTTP call; <paramref name="status"/> is null when no answer came (transport error, timeout).</summary>
     public void RecordUpstreamCall(string upstream, string? deployment, int? status, TimeSpan duration) =>
@@ -72,4 +102,20 @@ public static class WrapperActivitySource
 
     /// <summary>The process-wide source (sources are cheap and meant to be static).</summary>
     public static ActivitySource Instance { get; } = new(Name);
+}
+
+/// <summary>The ProblemDetails <c>code</c> of each refusal by a client's limits (also the <c>reason</c> of
+/// <c>wrapper.quota.refusals</c>).</summary>
+public static class QuotaCodes
+{
+    public const string RateLimited = "client_rate_limited";
+    public const string TokenLimit = "client_token_limit";
+    public const string QuotaExceeded = "client_quota_exceeded";
+
+    public static string For(Application.Quotas.QuotaLimit limit) => limit switch
+    {
+        Application.Quotas.QuotaLimit.RequestsPerMinute => RateLimited,
+        Application.Quotas.QuotaLimit.TokensPerMinute => TokenLimit,
+        _ => QuotaExceeded,
+    };
 }

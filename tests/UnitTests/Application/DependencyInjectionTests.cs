@@ -44,6 +44,10 @@ public sealed class DependencyInjectionTests
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton(_chat.Object);
         services.AddSingleton(_probe.Object);
+        // The quota behaviour's ports (quotas are off unless a test configures them).
+        services.AddSingleton(Mock.Of<IClientQuota>());
+        services.AddSingleton(Mock.Of<IPromptTokenCounter>());
+        services.AddSingleton(Mock.Of<ICurrentClient>());
         configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using Azure.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
+using Wrapper.Application.Quotas;
+using Wrapper.Infrastructure.Quotas;
+using Wrapper.Infrastructure.Telemetry;
+using Wrapper.Testing;
+
+namespace Wrapper.IntegrationTests.Quotas;
+
+/// <summary>Redis down or slow never fails a request: the instance falls back to its own counters (limits still hold),
+/// logs it once, reports degraded, and goes back to Redis when it answers again. A real redis-server, killed and
+/// restarted.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class FailOpenQuotaTests
+{
+    private RedisServer _redis = null!;
+    private RedisConnection _connection = null!;
+    private ServiceProvider _services = null!;
+    private RecordingLogger<FailOpenClientQuota> _log = null!;
+    private FailOpenClientQuota _quota = null!;
+
+    [SetUp]
+    public async Task Start()
+    {
+        _redis = await RedisServer.StartAsync();
+        var options = Options.Create(new RedisOptions { ConnectionString = _redis.ConnectionString, TimeoutMilliseconds = 50, RetrySeconds = 1 });
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _connection = new RedisConnection(options, () => Mock.Of<TokenCredential>(), LoggerFactory.Create(_ => { }).CreateLogger<RedisConnection>());
+        await _connection.StartAsync(CancellationToken.None);
+        await Eventually(() => _connection.Connected is not null, "connected to Redis");
+        _log = new RecordingLogger<FailOpenClientQuota>();
+        _quota = new FailOpenClientQuota(options, new InMemoryQuotaStore(), TimeProvider.System,
+            new WrapperMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), _log, _connection);
+    }
+
+    [TearDown]
+    public async Task Stop()
+    {
+        await _connection.StopAsync(CancellationToken.None);
+        await _connection.DisposeAsync();
+        await _services.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private static QuotaRequest Request(string client, int requestsPerMinute = 1000) =>
+        new(client, new ClientLimits(requestsPerMinute, 100_000, 0, QuotaPeriod.Daily), 100);
+
+    [Test]
+    public async Task ShouldFallBackToItsOwnCountersWhileRedisIsDownAndReturnWhenItIsBack()
+    {
+        var shared = await _quota.ReserveAsync(Request("client:a"), CancellationToken.None);
+        Assert.Multiple(() =>
+        {
+            Assert.That(shared.Reservation!.Store, Is.EqualTo(RedisQuotaStore.StoreName));
+            Assert.That(_quota.Degraded, Is.False);
+            Assert.That(_quota.Store, Is.EqualTo("redis"));
+        });
+
+        await _redis.KillAsync();
+
+        // Every request is still answered, from this instance's counters, whose limits hold: 5 per minute here.
+        var decisions = new List<QuotaDecision>();
+        for (var i = 0; i < 8; i++)
+        {
+            decisions.Add(await _quota.ReserveAsync(Request("client:b", requestsPerMinute: 5), CancellationToken.None));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decisions.Count(d => d.Admitted), Is.EqualTo(5));
+            Assert.That(decisions.Where(d => d.Admitted).Select(d => d.Reservation!.Store), Is.All.EqualTo(InMemoryQuotaStore.StoreName));
+            Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Refused), Is.All.EqualTo(QuotaLimit.RequestsPerMinute));
+            Assert.That(_quota.Degraded, Is.True);
+            Assert.That(_quota.Store, Is.EqualTo("memory-fallback"));
+        });
+
+        // A correction of a reservation made in Redis while Redis is down is dropped quietly.
+        await _quota.CorrectAsync(shared.Reservation!, new Domain.Chat.TokenUsage(10, 10));
+
+        // Over several retry intervals, more requests: still one warning (at most one a minute).
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2.5);
+        while (DateTime.UtcNow < until)
+        {
+            await _quota.ReserveAsync(Request("client:c"), CancellationToken.None);
+            await Task.Delay(100);
+        }
+
+        Assert.That(_log.Entries.Count(e => e.Level == LogLevel.Warning), Is.EqualTo(1), string.Join(Environment.NewLine, _log.Entries));
+
+        await _redis.RestartAsync();
+        QuotaDecision? back = null;
+        await Eventually(async () =>
+        {
+            back = await _quota.ReserveAsync(Request("client:d"), CancellationToken.None);
+            return back.Reservation?.Store == RedisQuotaStore.StoreName;
+        }, "back on Redis");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_quota.Degraded, Is.False);
+            Assert.That(_quota.Store, Is.EqualTo("redis"));
+            Assert.That(_log.Entries.Any(e => e.Message.Contains("answers again", StringComparison.Ordinal)), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task ShouldNotWaitForASlowRedisLongerThanItsTimeout()
+    {
+        Assert.That((await _quota.ReserveAsync(Request("client:slow"), CancellationToken.None)).Reservation!.Store, Is.EqualTo(RedisQuotaStore.StoreName));
+
+        // Redis stops answering every client for 3 s.
+        Assert.That(await _redis.CommandAsync("CLIENT PAUSE 3000 ALL"), Does.StartWith("+OK"));
+        var clock = Stopwatch.StartNew();
+        var decision = await _quota.ReserveAsync(Request("client:slow"), CancellationToken.None);
+        var waited = clock.Elapsed;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decision.Admitted, Is.True);
+            Assert.That(decision.Reservation!.Store, Is.EqualTo(InMemoryQuotaStore.StoreName));
+            Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2)), "answered long before Redis did");
+            Assert.That(_quota.Degraded, Is.True);
+        });
+    }
+
+    private static async Task Eventually(Func<bool> condition, string what) => await Eventually(() => Task.FromResult(condition()), what);
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Not {what} within 30 s.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
+
+/// <summary>Keeps every log entry, for tests about what is logged and how often.</summary>
+internal sealed class RecordingLogger<T> : ILogger<T>
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> _entries = new();
+
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries => _entries.ToList();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        _entries.Enqueue((logLevel, formatter(state, exception)));
+}

@@ -1,0 +1,143 @@
+using StackExchange.Redis;
+using Wrapper.Application.Quotas;
+using Wrapper.Domain.Chat;
+using Wrapper.Infrastructure.Quotas;
+using Wrapper.Testing;
+
+namespace Wrapper.IntegrationTests.Quotas;
+
+/// <summary>The Redis quota store's scripts against a real redis-server on 127.0.0.1.</summary>
+[TestFixture]
+public sealed class RedisQuotaStoreTests
+{
+    private RedisServer _redis = null!;
+    private ConnectionMultiplexer _connection = null!;
+    private IDatabase _database = null!;
+    private readonly RedisQuotaStore _store = new("wrapper:");
+
+    [OneTimeSetUp]
+    public async Task StartRedis()
+    {
+        _redis = await RedisServer.StartAsync();
+        _connection = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        _database = _connection.GetDatabase();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopRedis()
+    {
+        await _connection.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private static string NewClient() => "client:" + Guid.NewGuid().ToString("N");
+
+    [Test]
+    public async Task ShouldRefuseTheRequestOverTheRequestsPerMinute()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(2, 0, 0, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+
+        var first = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 0), now);
+        var second = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 0), now);
+        var third = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 0), now);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Admitted && second.Admitted, Is.True);
+            Assert.That(first.RemainingRequests, Is.EqualTo(1));
+            Assert.That(second.RemainingRequests, Is.EqualTo(0));
+            Assert.That(third.Refused, Is.EqualTo(QuotaLimit.RequestsPerMinute));
+            Assert.That(third.ResetsAt, Is.EqualTo(QuotaWindows.Minute(now).EndsAt));
+            Assert.That(third.RetryAfter, Is.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(TimeSpan.FromSeconds(60)));
+            Assert.That(third.RemainingTokens, Is.Null, "no token limit: no token count");
+        });
+    }
+
+    [Test]
+    public async Task ShouldRefuseTokensOverTheMinuteLimitUntilACorrectionFreesThem()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(0, 1000, 0, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+
+        var big = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 800), now);
+        var refused = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 300), now);
+        Assert.Multiple(() =>
+        {
+            Assert.That(big.Admitted, Is.True);
+            Assert.That(big.RemainingTokens, Is.EqualTo(200));
+            Assert.That(refused.Refused, Is.EqualTo(QuotaLimit.TokensPerMinute));
+        });
+
+        // The answer used 350 tokens, not 800: the difference is given back at once.
+        Assert.That(await _store.CorrectAsync(_database, big.Reservation!, new TokenUsage(300, 50)), Is.True);
+        var admitted = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 300), now);
+        Assert.Multiple(() =>
+        {
+            Assert.That(admitted.Admitted, Is.True);
+            Assert.That(admitted.RemainingTokens, Is.EqualTo(1000 - 350 - 300));
+        });
+    }
+
+    [Test]
+    public async Task ShouldRefuseWhenTheQuotaOfThePeriodIsUsedUpWithItsResetTime()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(0, 0, 500, QuotaPeriod.Hourly);
+        var now = DateTimeOffset.UtcNow;
+
+        var first = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 400), now);
+        var second = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 200), now);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Admitted, Is.True);
+            Assert.That(second.Refused, Is.EqualTo(QuotaLimit.TokenQuota));
+            Assert.That(second.ResetsAt, Is.EqualTo(QuotaWindows.Period(now, QuotaPeriod.Hourly).EndsAt));
+            Assert.That(second.RemainingTokens, Is.EqualTo(100));
+        });
+    }
+
+    [Test]
+    public async Task ShouldApplyACorrectionOnlyOnceAndGiveEveryKeyATimeToLive()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(10, 10_000, 100_000, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+        var decision = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 1000), now);
+        var reservation = decision.Reservation!;
+        var keys = _store.Keys(client, reservation.Minute, reservation.Period, reservation.Id);
+
+        foreach (var key in keys)
+        {
+            var ttl = await _database.KeyTimeToLiveAsync(key);
+            Assert.That(ttl, Is.Not.Null.And.GreaterThan(TimeSpan.Zero), $"{key} has a TTL");
+        }
+
+        var applied = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _store.CorrectAsync(_database, reservation, new TokenUsage(100, 20))));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(applied.Count(a => a), Is.EqualTo(1));
+            Assert.That((long)await _database.StringGetAsync(keys[1]), Is.EqualTo(120));
+            Assert.That((long)await _database.StringGetAsync(keys[2]), Is.EqualTo(120));
+            Assert.That(await _database.KeyExistsAsync(keys[3]), Is.False, "the reservation is gone once corrected");
+        });
+    }
+
+    [Test]
+    public async Task ShouldKeepClientsApartAndNameNoClientInItsKeys()
+    {
+        var alice = NewClient();
+        var bob = NewClient();
+        var limits = new ClientLimits(1, 0, 0, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+
+        Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(alice, limits, 0), now)).Admitted, Is.True);
+        Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(alice, limits, 0), now)).Admitted, Is.False);
+        Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(bob, limits, 0), now)).Admitted, Is.True);
+        Assert.That(_store.Keys(alice, 1, "d", "x").Select(k => k.ToString()), Has.None.Contains(alice[7..]));
+    }
+}
