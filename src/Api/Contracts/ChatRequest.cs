@@ -31,8 +31,10 @@ public sealed class ChatRequest
     private List<ChatMessageInput>? Inputs() => Messages?.Select(m => new ChatMessageInput(m?.Role, m?.Content)).ToList();
 }
 
-/// <summary>One message of a conversation: the one contract of <c>POST /chat</c> and the MCP <c>chat</c> tool (the
-/// XML comments describe it in the OpenAPI document, the <see cref="DescriptionAttribute"/>s in the tool's input schema).</summary>
+// The one chat-message contract of POST /chat and the MCP chat tool: the XML comments describe it in the OpenAPI
+// document, the [Description]s in the tool's input schema.
+
+/// <summary>One message of a conversation.</summary>
 public sealed class ChatMessageRequest
 {
     /// <summary>Required: <c>system</c>, <c>user</c> or <c>assistant</c>.</summary>

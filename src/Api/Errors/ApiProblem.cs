@@ -124,6 +124,7 @@ public sealed class ApiProblem
             response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
         }
 
+        // The one home of the client-refusal mark: only refusals built by ClientRefusal carry it.
         if (IsClientRefusal)
         {
             response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
