@@ -12,17 +12,8 @@ namespace Wrapper.Api.Mcp;
 /// <c>health</c>): each takes the same contract and sends the same request as its controller; failures become tool
 /// errors in <see cref="McpToolErrors"/>. The <c>ask_agent_*</c> tools are <see cref="AgentToolsSetup"/>'s.</summary>
 [McpServerToolType]
-public sealed class EndpointTools
+public sealed class EndpointTools(IMediator mediator, HealthReportQuery health)
 {
-    private readonly IMediator _mediator;
-    private readonly HealthReportQuery _health;
-
-    public EndpointTools(IMediator mediator, HealthReportQuery health)
-    {
-        _mediator = mediator;
-        _health = health;
-    }
-
     [McpServerTool(Name = "chat", Title = "Chat", ReadOnly = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Continue a conversation with the Azure OpenAI model. Send the whole conversation, oldest message first; the answer is the assistant's next message with token usage.")]
     public async Task<CompletionResponse> Chat(
@@ -30,14 +21,14 @@ public sealed class EndpointTools
         ChatMessageRequest[] messages,
         CancellationToken cancellationToken) =>
         // The message contract of POST /chat, turned into the application request the same way.
-        CompletionResponse.From(await _mediator.Send(new ChatRequest { Messages = messages }.ToCommand(), cancellationToken));
+        CompletionResponse.From(await mediator.Send(new ChatRequest { Messages = messages }.ToCommand(), cancellationToken));
 
     [McpServerTool(Name = "complete", Title = "Complete", ReadOnly = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Answer one question with the configured system prompt.")]
     public async Task<CompletionResponse> Complete(
         [Description("The question (not blank, at most 32,000 characters by default).")] string query,
         CancellationToken cancellationToken) =>
-        CompletionResponse.From(await _mediator.Send(new GetCompletion(query), cancellationToken));
+        CompletionResponse.From(await mediator.Send(new GetCompletion(query), cancellationToken));
 
     [McpServerTool(Name = "bing_grounding", Title = "Bing-grounded answer", ReadOnly = true, OpenWorld = true, UseStructuredContent = true)]
     [Description("Answer a question with current web sources (Bing grounding through the Azure AI Foundry Agent Service). Returns the answer and its numbered citations.")]
@@ -46,9 +37,9 @@ public sealed class EndpointTools
         [Description("Continue this conversation: the thread_id of an earlier answer.")] string? thread_id = null,
         [Description("Keep the conversation thread and return its thread_id (default: true when thread_id is given, else false).")] bool? keep_thread = null,
         CancellationToken cancellationToken = default) =>
-        AgentAnswerResponse.From(await _mediator.Send(new AskGroundedQuestion(query, thread_id, keep_thread), cancellationToken));
+        AgentAnswerResponse.From(await mediator.Send(new AskGroundedQuestion(query, thread_id, keep_thread), cancellationToken));
 
     [McpServerTool(Name = "health", Title = "Health", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Check that Azure OpenAI answers with this service's credentials, and report the Agent Service's state.")]
-    public Task<HealthResponse> Health(CancellationToken cancellationToken) => _health.GetAsync(cancellationToken);
+    public Task<HealthResponse> Health(CancellationToken cancellationToken) => health.GetAsync(cancellationToken);
 }
