@@ -5,7 +5,7 @@ using Wrapper.Application.Health;
 
 namespace Wrapper.UnitTests.Application.Health;
 
-public sealed class CheckHealthHandlerTests
+public sealed class CheckModelServiceHandlerTests
 {
     [TestCase(UpstreamMode.Azure)]
     [TestCase(UpstreamMode.Simulated)]
