@@ -56,9 +56,11 @@ public static class DependencyInjection
         return services;
     }
 
-    /// <summary>The middleware, outermost first: correlation id, request log, error handling, body limit,
-    /// simulated-mode header, Swagger UI and its document (before the key check: they are public, see
-    /// docs/mcp-and-security.md), security, body limit, controllers.</summary>
+    /// <summary>The middleware, outermost first, as the calls below run: instance id header, request metrics,
+    /// correlation id, request log, exception handler (ProblemDetails), status-code pages, simulated-mode header (when a
+    /// side is simulated), the OpenAPI document and Swagger UI (before the key check: they are public, see
+    /// docs/mcp-and-security.md), security (trusted-proxy forwarded headers, CORS, authentication, authorization, client
+    /// partition, rate limiter), body limit; then the endpoints: health probes, controllers, MCP.</summary>
     public static WebApplication UseApi(this WebApplication app)
     {
         app.UseMiddleware<InstanceIdMiddleware>();

@@ -9,7 +9,8 @@ internal static class WrapperHeaders
 {
     /// <summary>On a response: why the service refused the request. <see cref="ClientRefusal"/> means the client
     /// caused it (over its rate limit, no or a wrong key, a body too large): the instance is healthy, so a gateway
-    /// must neither count the answer as a backend failure nor retry it on another instance.</summary>
+    /// must neither count the answer as a backend failure nor retry it on another instance. In src/Api it is set in one
+    /// place, by the error-answer builder (src/Api/Errors/ApiProblem.cs, <c>ClientRefusal</c>).</summary>
     public const string Refusal = "X-Wrapper-Refusal";
 
     /// <summary>The value of <see cref="Refusal"/> on refusals caused by the client.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Wrapper.Application.Chat;
 
@@ -30,16 +31,21 @@ public sealed class ChatRequest
     private List<ChatMessageInput>? Inputs() => Messages?.Select(m => new ChatMessageInput(m?.Role, m?.Content)).ToList();
 }
 
+// The one chat-message contract of POST /chat and the MCP chat tool: the XML comments describe it in the OpenAPI
+// document, the [Description]s in the tool's input schema.
+
 /// <summary>One message of a conversation.</summary>
 public sealed class ChatMessageRequest
 {
     /// <summary>Required: <c>system</c>, <c>user</c> or <c>assistant</c>.</summary>
     /// <example>user</example>
     [JsonPropertyName("role")]
+    [Description("'system', 'user' or 'assistant'.")]
     public string? Role { get; init; }
 
     /// <summary>Required: the message text (not blank; at most 32,000 characters by default).</summary>
     /// <example>What is the capital of France?</example>
     [JsonPropertyName("content")]
+    [Description("The message text (not blank, at most 32,000 characters by default).")]
     public string? Content { get; init; }
 }

@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
 using Wrapper.Domain.Agents;
 
 namespace Wrapper.Api.Contracts;
 
 /// <summary>Optional JSON body of <c>POST /bing-grounding</c> and <c>POST /agents/{name}</c>. Each field may also be
-/// given in the query string, which wins when both are present.</summary>
+/// given in the query string (<see cref="AgentQuestionQuery"/>), which wins when both are present.</summary>
 public sealed class AgentQuestionRequest
 {
     /// <summary>The question (required here or as <c>?query=</c>; not blank; at most 32,000 characters by default).</summary>
@@ -21,6 +22,30 @@ public sealed class AgentQuestionRequest
     /// <c>thread_id</c> is given (false then ends the conversation and deletes the thread), false otherwise.</summary>
     [JsonPropertyName("keep_thread")]
     public bool? KeepThread { get; init; }
+}
+
+/// <summary>The question's fields in the query string of <c>POST /bing-grounding</c> and <c>POST /agents/{name}</c>.</summary>
+public sealed class AgentQuestionQuery
+{
+    /// <summary>The question (overrides the body's).</summary>
+    [FromQuery(Name = "query")]
+    public string? Query { get; init; }
+
+    /// <summary>Continue this conversation (overrides the body's).</summary>
+    [FromQuery(Name = "thread_id")]
+    public string? ThreadId { get; init; }
+
+    /// <summary>Keep the thread after answering (overrides the body's).</summary>
+    [FromQuery(Name = "keep_thread")]
+    public bool? KeepThread { get; init; }
+
+    /// <summary>The question as asked, the one home of the rule "a field in the query string wins over the body's".</summary>
+    public AgentQuestionRequest Over(AgentQuestionRequest? body) => new()
+    {
+        Query = Query ?? body?.Query,
+        ThreadId = ThreadId ?? body?.ThreadId,
+        KeepThread = KeepThread ?? body?.KeepThread,
+    };
 }
 
 /// <summary>An agent's answer: the text without citation markers, and the sources it cites.</summary>

@@ -19,9 +19,7 @@ public sealed class AgentsController : ControllerBase
     /// <summary>Ask the named agent, for example <c>plain</c> or <c>bing-grounding</c>.</summary>
     /// <remarks>Same question fields and answer as <c>POST /bing-grounding</c>. An unknown name is a 400 listing the known ones.</remarks>
     /// <param name="name" example="bing-grounding">The agent's name.</param>
-    /// <param name="query">The question (overrides the body's).</param>
-    /// <param name="threadId">Continue this conversation (overrides the body's).</param>
-    /// <param name="keepThread">Keep the thread after answering (overrides the body's).</param>
+    /// <param name="question">The question's fields in the query string (each overrides the body's).</param>
     /// <param name="body">Optional JSON body with the same fields.</param>
     /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
     /// <response code="200">The answer with its numbered citations.</response>
@@ -38,15 +36,11 @@ public sealed class AgentsController : ControllerBase
     [ApiErrors]
     public async Task<AgentAnswerResponse> Post(
         string name,
-        [FromQuery] string? query,
-        [FromQuery(Name = "thread_id")] string? threadId,
-        [FromQuery(Name = "keep_thread")] bool? keepThread,
+        [FromQuery] AgentQuestionQuery question,
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] AgentQuestionRequest? body,
         CancellationToken cancellationToken)
     {
-        var answer = await _mediator.Send(
-            new AskAgent(name, query ?? body?.Query, threadId ?? body?.ThreadId, keepThread ?? body?.KeepThread),
-            cancellationToken);
-        return AgentAnswerResponse.From(answer);
+        var asked = question.Over(body);
+        return AgentAnswerResponse.From(await _mediator.Send(new AskAgent(name, asked.Query, asked.ThreadId, asked.KeepThread), cancellationToken));
     }
 }

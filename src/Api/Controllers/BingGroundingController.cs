@@ -24,9 +24,7 @@ public sealed class BingGroundingController : ControllerBase
     /// A thread belongs to the client that made it: only that client can continue or end it.
     /// Without <c>AZURE_AI_PROJECT_ENDPOINT</c> the built-in simulator answers.
     /// </remarks>
-    /// <param name="query">The question (overrides the body's).</param>
-    /// <param name="threadId">Continue this conversation (overrides the body's).</param>
-    /// <param name="keepThread">Keep the thread after answering (overrides the body's).</param>
+    /// <param name="question">The question's fields in the query string (each overrides the body's).</param>
     /// <param name="body">Optional JSON body with the same fields.</param>
     /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
     /// <response code="200">The answer with its numbered citations.</response>
@@ -42,15 +40,11 @@ public sealed class BingGroundingController : ControllerBase
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ApiErrors]
     public async Task<AgentAnswerResponse> Post(
-        [FromQuery] string? query,
-        [FromQuery(Name = "thread_id")] string? threadId,
-        [FromQuery(Name = "keep_thread")] bool? keepThread,
+        [FromQuery] AgentQuestionQuery question,
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] AgentQuestionRequest? body,
         CancellationToken cancellationToken)
     {
-        var answer = await _mediator.Send(
-            new AskGroundedQuestion(query ?? body?.Query, threadId ?? body?.ThreadId, keepThread ?? body?.KeepThread),
-            cancellationToken);
-        return AgentAnswerResponse.From(answer);
+        var asked = question.Over(body);
+        return AgentAnswerResponse.From(await _mediator.Send(new AskGroundedQuestion(asked.Query, asked.ThreadId, asked.KeepThread), cancellationToken));
     }
 }

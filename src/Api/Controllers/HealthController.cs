@@ -1,12 +1,9 @@
-using MediatR;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Contracts;
 using Wrapper.Api.Errors;
+using Wrapper.Api.Health;
 using Wrapper.Api.Security;
-using Wrapper.Application.Agents;
-using Wrapper.Application.Common.Interfaces;
-using Wrapper.Application.Health;
 
 namespace Wrapper.Api.Controllers;
 
@@ -18,9 +15,9 @@ namespace Wrapper.Api.Controllers;
 [Authorize(Policy = SecurityServiceCollectionExtensions.HealthPolicy)]
 public sealed class HealthController : ControllerBase
 {
-    private readonly IMediator _mediator;
+    private readonly HealthReportQuery _health;
 
-    public HealthController(IMediator mediator) => _mediator = mediator;
+    public HealthController(HealthReportQuery health) => _health = health;
 
     /// <summary>Check that Azure OpenAI answers with our credentials.</summary>
     /// <remarks>Spends no tokens: reads the deployment's details (one request per upstream whose circuit is closed), and the result is cached for <c>Health:CacheSeconds</c> (default 5 s) and shared by concurrent callers. Errors use the original shape <c>{"status":"error","error","message","details"}</c>, not ProblemDetails.</remarks>
@@ -36,15 +33,5 @@ public sealed class HealthController : ControllerBase
     [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status429TooManyRequests, "application/json")]
     [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status500InternalServerError, "application/json")]
     [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status503ServiceUnavailable, "application/json")]
-    public async Task<HealthResponse> Get(CancellationToken cancellationToken)
-    {
-        var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
-        // Informational: the Agent Service's state never changes the status code (reads the agent, no thread, no tokens).
-        var agents = await _mediator.Send(new CheckAgentService(), cancellationToken);
-        return new HealthResponse
-        {
-            AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected",
-            AgentService = agents.ToWireName(),
-        };
-    }
+    public Task<HealthResponse> Get(CancellationToken cancellationToken) => _health.GetAsync(cancellationToken);
 }

@@ -62,22 +62,24 @@ public sealed class HealthErrorsAttribute : Attribute, IExceptionFilter
 
         // The adapter's message is safe by contract (no keys, tokens or upstream bodies) and names the upstream status.
         var details = upstream.Message;
-        var retryAfter = UpstreamProblem.RetryAfterSeconds(upstream.RetryAfter);
-        return upstream.Failure switch
+        // Retry-After only for Throttled or Unavailable: the rule of every error answer (ApiProblem).
+        var retryAfter = ApiProblem.UpstreamRetryAfterSeconds(upstream)?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (status, body) = upstream.Failure switch
         {
             UpstreamFailure.Authentication => (StatusCodes.Status401Unauthorized,
-                Body("authentication_failed", "Azure OpenAI rejected the configured credentials.", details), null),
+                Body("authentication_failed", "Azure OpenAI rejected the configured credentials.", details)),
             UpstreamFailure.Throttled => (StatusCodes.Status429TooManyRequests,
-                Body("rate_limited", "Azure OpenAI is throttling requests.", details), retryAfter),
+                Body("rate_limited", "Azure OpenAI is throttling requests.", details)),
             UpstreamFailure.Unavailable => (StatusCodes.Status503ServiceUnavailable,
-                Body("service_unavailable", "Azure OpenAI is unavailable.", details), retryAfter),
+                Body("service_unavailable", "Azure OpenAI is unavailable.", details)),
             UpstreamFailure.Timeout => (StatusCodes.Status503ServiceUnavailable,
-                Body("timeout", "Azure OpenAI did not answer in time.", details), null),
+                Body("timeout", "Azure OpenAI did not answer in time.", details)),
             UpstreamFailure.NotFound => (StatusCodes.Status500InternalServerError,
-                Body("deployment_not_found", "The configured Azure OpenAI deployment does not exist.", details), null),
+                Body("deployment_not_found", "The configured Azure OpenAI deployment does not exist.", details)),
             _ => (StatusCodes.Status500InternalServerError,
-                Body("upstream_error", "Azure OpenAI answered with an unexpected error.", details), null),
+                Body("upstream_error", "Azure OpenAI answered with an unexpected error.", details)),
         };
+        return (status, body, retryAfter);
     }
 
     private static HealthErrorResponse Body(string error, string message, string details) =>

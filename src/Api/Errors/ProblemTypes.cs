@@ -5,6 +5,7 @@ namespace Wrapper.Api.Errors;
 public static class ProblemTypes
 {
     public const string BadRequest = "https://tools.ietf.org/html/rfc9110#section-15.5.1";
+    public const string Unauthorized = "https://tools.ietf.org/html/rfc9110#section-15.5.2";
     public const string Forbidden = "https://tools.ietf.org/html/rfc9110#section-15.5.4";
     public const string NotFound = "https://tools.ietf.org/html/rfc9110#section-15.5.5";
     public const string ContentTooLarge = "https://tools.ietf.org/html/rfc9110#section-15.5.14";
@@ -18,6 +19,7 @@ public static class ProblemTypes
     public static string ForStatus(int status) => status switch
     {
         StatusCodes.Status400BadRequest => BadRequest,
+        StatusCodes.Status401Unauthorized => Unauthorized,
         StatusCodes.Status403Forbidden => Forbidden,
         StatusCodes.Status404NotFound => NotFound,
         StatusCodes.Status413PayloadTooLarge => ContentTooLarge,
@@ -39,6 +41,8 @@ public static class ProblemCodes
     public const string InternalError = "internal_error";
     public const string UpstreamAuthenticationFailed = "upstream_authentication_failed";
     public const string RateLimited = "rate_limited";
+    /// <summary>A client over its own request rate (a client refusal, unlike <see cref="RateLimited"/>: the upstream's).</summary>
+    public const string ClientRateLimited = "client_rate_limited";
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";
     public const string UpstreamRejectedRequest = "upstream_rejected_request";

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Wrapper.Api.Errors;
 
@@ -20,21 +19,12 @@ public sealed class RequestBodyLimitMiddleware
         _limit = configuration.GetValue<long?>(ConfigKey) is { } configured and > 0 ? configured : DefaultLimit;
     }
 
-    public async Task InvokeAsync(HttpContext context, IProblemDetailsService problemDetails)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentLength > _limit)
         {
-            var problem = new ProblemDetails
-            {
-                Status = StatusCodes.Status413PayloadTooLarge,
-                Type = ProblemTypes.ContentTooLarge,
-                Title = "The request body is too large",
-                Detail = $"The request body must be at most {_limit} bytes.",
-            };
-            problem.Extensions["code"] = ProblemCodes.RequestTooLarge;
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            context.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
-            await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+            await ApiProblem.ClientRefusal(StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
+                "The request body is too large", $"The request body must be at most {_limit} bytes.").WriteAsync(context);
             return;
         }
 

@@ -2,7 +2,9 @@ using Wrapper.Application.Common.Exceptions;
 
 namespace Wrapper.Api.Errors;
 
-/// <summary>How an <see cref="UpstreamException"/> is answered on every endpoint except <c>/health</c>.</summary>
+/// <summary>The one home of the table from an <see cref="UpstreamFailure"/> to our status, <c>code</c> and title, on every
+/// endpoint except <c>/health</c> (which keeps the original shape, see <see cref="HealthErrorsAttribute"/>);
+/// <see cref="ApiProblem.Upstream"/> builds the answer from it.</summary>
 /// <param name="Status">Our HTTP status.</param>
 /// <param name="Code">The <c>code</c> extension.</param>
 /// <param name="Title">The ProblemDetails title.</param>
@@ -32,10 +34,4 @@ public sealed record UpstreamProblem(int Status, string Code, string Title)
             "The model service answered with something unusable"),
         _ => new(StatusCodes.Status502BadGateway, ProblemCodes.UpstreamBadResponse, "The model service failed"),
     };
-
-    /// <summary>Retry-After in whole seconds, rounded up; null when the upstream gave none.</summary>
-    public static string? RetryAfterSeconds(TimeSpan? retryAfter) =>
-        retryAfter is { } wait && wait >= TimeSpan.Zero
-            ? ((long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : null;
 }

@@ -13,6 +13,7 @@ public static class HealthEndpoints
     public static IServiceCollection AddHealthEndpoints(this IServiceCollection services)
     {
         services.AddSingleton<InstanceId>();
+        services.AddScoped<HealthReportQuery>();
         services.AddHealthChecks()
             .AddCheck<AzureOpenAIReadinessCheck>("azure_openai", tags: [ReadyTag])
             .AddCheck<AgentServiceReadinessCheck>("agent_service", tags: [ReadyTag])

@@ -1,26 +1,24 @@
-using MediatR;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Exceptions;
-using Wrapper.Application.Health;
 
 namespace Wrapper.Api.Health;
 
-/// <summary>Azure OpenAI for /health/ready, from the same breakers-plus-cached-probe as GET /health (no tokens).
+/// <summary>Azure OpenAI for /health/ready, from the same query as GET /health (<see cref="HealthReportQuery"/>: the
+/// breakers, then the cached probe; no tokens).
 /// Throttling is <b>Degraded</b> (200): the quota is shared by every instance, so failing readiness would drop them all
 /// at once. Authentication, missing deployment, unavailable and timeout are <b>Unhealthy</b> (503).</summary>
 public sealed class AzureOpenAIReadinessCheck : IHealthCheck
 {
-    private readonly IMediator _mediator;
+    private readonly HealthReportQuery _health;
 
-    public AzureOpenAIReadinessCheck(IMediator mediator) => _mediator = mediator;
+    public AzureOpenAIReadinessCheck(HealthReportQuery health) => _health = health;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
-            return HealthCheckResult.Healthy(mode == Application.Common.Interfaces.UpstreamMode.Simulated ? "simulated" : "connected");
+            return HealthCheckResult.Healthy(await _health.ModelServiceAsync(cancellationToken));
         }
         catch (UpstreamException ex) when (ex.Failure == UpstreamFailure.Throttled)
         {
@@ -33,17 +31,18 @@ public sealed class AzureOpenAIReadinessCheck : IHealthCheck
     }
 }
 
-/// <summary>The Agent Service for /health/ready: informational as in GET /health, so a failing Agent Service is
+/// <summary>The Agent Service for /health/ready, from the same query as GET /health (<see cref="HealthReportQuery"/>):
+/// informational there, so a failing Agent Service is
 /// <b>Degraded</b> (200; /completion and /chat still work), never Unhealthy.</summary>
 public sealed class AgentServiceReadinessCheck : IHealthCheck
 {
-    private readonly IMediator _mediator;
+    private readonly HealthReportQuery _health;
 
-    public AgentServiceReadinessCheck(IMediator mediator) => _mediator = mediator;
+    public AgentServiceReadinessCheck(HealthReportQuery health) => _health = health;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var status = await _mediator.Send(new CheckAgentService(), cancellationToken);
+        var status = await _health.AgentServiceAsync(cancellationToken);
         return status is AgentServiceStatus.Connected or AgentServiceStatus.Simulated or AgentServiceStatus.NotConfigured
             ? HealthCheckResult.Healthy(status.ToWireName())
             : HealthCheckResult.Degraded(status.ToWireName());

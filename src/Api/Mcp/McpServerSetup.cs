@@ -13,7 +13,7 @@ public static class McpServerSetup
         services.AddSingleton<IConfigureOptions<McpServerOptions>, AgentToolsSetup>();
         services.AddMcpServer(options => options.ServerInfo = new() { Name = "wrapper", Version = typeof(McpServerSetup).Assembly.GetName().Version?.ToString() ?? "1.0.0" })
             .WithHttpTransport(options => options.Stateless = true)
-            .WithTools<WrapperTools>()
+            .WithTools<EndpointTools>()
             .WithRequestFilters(filters => filters.AddCallToolFilter(McpToolErrors.Filter));
         return services;
     }

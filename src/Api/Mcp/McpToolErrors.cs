@@ -6,8 +6,8 @@ using Wrapper.Application.Common.Exceptions;
 
 namespace Wrapper.Api.Mcp;
 
-/// <summary>The one place where tool failures become MCP tool errors (<c>isError: true</c>), with the same codes
-/// as the REST ProblemDetails (<see cref="UpstreamProblem.For"/>).</summary>
+/// <summary>The one place where tool failures become MCP tool errors (<c>isError: true</c>), built by the same
+/// <see cref="ApiProblem"/> as the REST ProblemDetails (same status, code, text and Retry-After).</summary>
 public static class McpToolErrors
 {
     public static McpRequestHandler<CallToolRequestParams, CallToolResult> Filter(
@@ -20,26 +20,19 @@ public static class McpToolErrors
             }
             catch (ValidationException validation)
             {
-                var details = string.Join("; ", validation.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")));
-                return Error(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, $"{ValidationProblems.Title} {details}");
+                return Error(ApiProblem.Validation(validation.Errors));
             }
             catch (ClientQuotaExceededException quota)
             {
-                var status = quota.Limit == Wrapper.Application.Quotas.QuotaLimit.TokenQuota ? StatusCodes.Status403Forbidden : StatusCodes.Status429TooManyRequests;
-                return Error(status, Wrapper.Infrastructure.Telemetry.QuotaCodes.For(quota.Limit),
-                    $"{quota.Message} Retry after {Math.Max(1, (long)Math.Ceiling(quota.RetryAfter.TotalSeconds))} s.");
+                return Error(ApiProblem.Quota(quota));
             }
             catch (ThreadNotFoundException threadNotFound)
             {
-                return Error(StatusCodes.Status404NotFound, ProblemCodes.ThreadNotFound, $"No such conversation thread: {threadNotFound.Message}");
+                return Error(ApiProblem.ThreadNotFound(threadNotFound));
             }
             catch (UpstreamException upstream)
             {
-                var mapping = UpstreamProblem.For(upstream.Failure);
-                var retry = UpstreamProblem.RetryAfterSeconds(upstream.RetryAfter) is { } seconds && upstream.Failure is UpstreamFailure.Throttled or UpstreamFailure.Unavailable
-                    ? $" Retry after {seconds} s."
-                    : string.Empty;
-                return Error(mapping.Status, mapping.Code, $"{mapping.Title}: {upstream.Message}{retry}");
+                return Error(ApiProblem.Upstream(upstream));
             }
             catch (JsonException json)
             {
@@ -56,6 +49,19 @@ public static class McpToolErrors
 
     /// <summary>The code of arguments that do not fit the tool's input schema.</summary>
     public const string InvalidArguments = "invalid_arguments";
+
+    /// <summary>The tool error of a problem built by <see cref="ApiProblem"/> (the REST answer's status, code and text):
+    /// <c>title: detail</c> and, when the answer carries Retry-After, <c>Retry after N s.</c>; a validation failure lists
+    /// its fields instead (<c>messages[0].role: ...; query: ...</c>).</summary>
+    public static CallToolResult Error(ApiProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        var details = problem.Details;
+        var text = details is Microsoft.AspNetCore.Mvc.ValidationProblemDetails validation
+            ? $"{details.Title} {string.Join("; ", validation.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")))}"
+            : $"{details.Title}: {details.Detail}{(problem.RetryAfterSeconds is { } seconds ? $" Retry after {seconds} s." : string.Empty)}";
+        return Error(problem.Status, problem.Code, text);
+    }
 
     /// <summary>A tool error whose text starts with the code, e.g. <c>validation_failed (400): ...</c>.</summary>
     public static CallToolResult Error(int status, string code, string detail) => new()

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Wrapper.Api.Errors;
 using Microsoft.Net.Http.Headers;
 
 namespace Wrapper.Api.Security;
@@ -78,49 +78,27 @@ public sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<ApiKeyAu
     }
 
     /// <summary>401 <c>missing_api_key</c> (nothing sent) or <c>invalid_api_key</c> (a key or token that did not
-    /// authenticate), with <c>WWW-Authenticate: Bearer</c>; the presented value is never echoed.</summary>
+    /// authenticate), with <c>WWW-Authenticate: Bearer</c>; the presented value is never echoed. A client refusal
+    /// (<see cref="ApiProblem.ClientRefusal"/>): the instance is healthy.</summary>
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var missing = ApiKeyAuthenticator.PresentedKey(Request) is null;
-        return WriteProblemAsync(new ProblemDetails
-        {
-            Status = StatusCodes.Status401Unauthorized,
-            Type = "https://tools.ietf.org/html/rfc9110#section-15.5.2",
-            Title = "A valid API key is required",
-            Detail = missing
-                ? "Send your key in the 'api-key' header or as 'Authorization: Bearer <key>'."
-                : "The API key is not valid.",
-        }, missing ? ApiKeyAuthentication.MissingKeyCode : ApiKeyAuthentication.InvalidKeyCode, challenge: true);
-    }
-
-    /// <summary>403 <c>forbidden</c>: authenticated, but a policy refuses this client.</summary>
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(new ProblemDetails
-        {
-            Status = StatusCodes.Status403Forbidden,
-            Type = "https://tools.ietf.org/html/rfc9110#section-15.5.4",
-            Title = "This client may not use this route",
-            Detail = "The credentials are valid, but they do not allow this request.",
-        }, ApiKeyAuthentication.ForbiddenCode, challenge: false);
-
-    private async Task WriteProblemAsync(ProblemDetails problem, string code, bool challenge)
     {
         if (Response.HasStarted)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        problem.Extensions["code"] = code;
-        Response.StatusCode = problem.Status!.Value;
-
-        // The client's credentials were missing or refused: the instance is healthy (see WrapperHeaders.Refusal).
-        Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
-        if (challenge)
-        {
-            Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
-        }
-
-        await Context.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+        var missing = ApiKeyAuthenticator.PresentedKey(Request) is null;
+        Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        return ApiProblem.ClientRefusal(StatusCodes.Status401Unauthorized,
+            missing ? ApiKeyAuthentication.MissingKeyCode : ApiKeyAuthentication.InvalidKeyCode,
+            "A valid API key is required",
+            missing ? "Send your key in the 'api-key' header or as 'Authorization: Bearer <key>'." : "The API key is not valid.")
+            .WriteAsync(Context);
     }
+
+    /// <summary>403 <c>forbidden</c>: authenticated, but a policy refuses this client (a client refusal too).</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        ApiProblem.ClientRefusal(StatusCodes.Status403Forbidden, ApiKeyAuthentication.ForbiddenCode,
+            "This client may not use this route", "The credentials are valid, but they do not allow this request.")
+            .WriteAsync(Context);
 }

@@ -1,11 +1,8 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Wrapper.Api.Errors;
 using Wrapper.Api.Health;
 
@@ -59,28 +56,12 @@ public static class SecurityServiceCollectionExtensions
                     QueueLimit = 0,
                 });
             });
-            options.OnRejected = async (context, cancellationToken) =>
-            {
-                var http = context.HttpContext;
-                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-                    ? (long)Math.Ceiling(retryAfter.TotalSeconds)
-                    : 1;
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
-                // The client's own doing, not a sick instance: gateways must neither count it nor fail over on it.
-                http.Response.Headers[WrapperHeaders.Refusal] = WrapperHeaders.ClientRefusal;
-                var problem = new ProblemDetails
-                {
-                    Status = StatusCodes.Status429TooManyRequests,
-                    Type = ProblemTypes.TooManyRequests,
-                    Title = "Too many requests",
-                    Detail = "This client sent more requests than its limit allows; retry after the indicated delay.",
-                };
-                problem.Extensions["code"] = "client_rate_limited";
-                problem.Extensions["retryAfterSeconds"] = seconds;
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>()
-                    .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
-            };
+            // A client over its own limit: a client refusal with the limiter's wait (1 s when it names none).
+            options.OnRejected = (context, _) => new ValueTask(ApiProblem.ClientRefusal(
+                StatusCodes.Status429TooManyRequests, ProblemCodes.ClientRateLimited, "Too many requests",
+                "This client sent more requests than its limit allows; retry after the indicated delay.",
+                context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1))
+                .WriteAsync(context.HttpContext));
         });
 
         var origins = (configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? []).Where(o => !string.IsNullOrWhiteSpace(o)).ToArray();

@@ -93,21 +93,14 @@ public sealed class ChatEventStream : IActionResult
         }
         catch (UpstreamException ex)
         {
-            var mapping = UpstreamProblem.For(ex.Failure);
-            await WriteErrorAsync(response, events, new StreamError(ProblemTypes.ForStatus(mapping.Status), mapping.Status, mapping.Title, ex.Message,
-                mapping.Code, ex.Failure is UpstreamFailure.Throttled or UpstreamFailure.Unavailable ? RetryAfterSeconds(ex.RetryAfter) : null), aborted);
+            await WriteErrorAsync(response, events, ApiProblem.Upstream(ex), aborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "Chat stream failed after it had started");
-            await WriteErrorAsync(response, events, new StreamError(ProblemTypes.InternalServerError, StatusCodes.Status500InternalServerError,
-                "An unexpected error occurred", "The answer broke off. Quote the correlation id when reporting it.", ProblemCodes.InternalError, null),
-                aborted);
+            await WriteErrorAsync(response, events, ApiProblem.InternalError("The answer broke off. Quote the correlation id when reporting it."), aborted);
         }
     }
-
-    private static int? RetryAfterSeconds(TimeSpan? retryAfter) =>
-        UpstreamProblem.RetryAfterSeconds(retryAfter) is { } seconds ? int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     /// <summary>Flushes while the next update is on its way; if the flush fails (the client left), waits for that
     /// update to settle first, so that the enumerator is never disposed while it is still moving.</summary>
@@ -132,11 +125,14 @@ public sealed class ChatEventStream : IActionResult
         }
     }
 
-    private static async Task WriteErrorAsync(HttpResponse response, EventWriter events, StreamError error, CancellationToken cancellationToken)
+    /// <summary>The <c>error</c> event: the fields of the problem's ProblemDetails (<see cref="ApiProblem"/>, the same
+    /// builder as every other error answer), as the status line cannot change any more.</summary>
+    private static async Task WriteErrorAsync(HttpResponse response, EventWriter events, ApiProblem problem, CancellationToken cancellationToken)
     {
         try
         {
-            events.Write("error", error);
+            events.Write("error", new StreamError(problem.Details.Type!, problem.Status, problem.Details.Title!, problem.Details.Detail!,
+                problem.Code, problem.RetryAfterSeconds));
             await response.BodyWriter.FlushAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
@@ -210,5 +206,5 @@ public sealed class ChatEventStream : IActionResult
         [property: JsonPropertyName("title")] string Title,
         [property: JsonPropertyName("detail")] string Detail,
         [property: JsonPropertyName("code")] string Code,
-        [property: JsonPropertyName("retryAfterSeconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfterSeconds);
+        [property: JsonPropertyName("retryAfterSeconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? RetryAfterSeconds);
 }

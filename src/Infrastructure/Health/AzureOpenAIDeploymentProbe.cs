@@ -60,7 +60,7 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
             .ToList();
         if (candidates.Count == 0)
         {
-            throw CheckHealthHandler.AllCircuitsOpen(((IUpstreamPoolState)_pool).Upstreams, now)
+            throw CheckModelServiceHandler.AllCircuitsOpen(((IUpstreamPoolState)_pool).Upstreams, now)
                   ?? new UpstreamException(UpstreamFailure.Unavailable, "No Azure OpenAI upstream can be probed now (every circuit is open).",
                       TimeSpan.FromSeconds(1));
         }

@@ -29,7 +29,7 @@ public sealed class CircuitHealthTests
         ]);
 
         var ex = Assert.ThrowsAsync<UpstreamException>(() =>
-            new CheckHealthHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckHealth(), CancellationToken.None))!;
+            new CheckModelServiceHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckModelService(), CancellationToken.None))!;
 
         Assert.Multiple(() =>
         {
@@ -50,7 +50,7 @@ public sealed class CircuitHealthTests
             Upstream("b", UpstreamCircuitState.HalfOpen),
         ]);
 
-        var mode = await new CheckHealthHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckHealth(), CancellationToken.None);
+        var mode = await new CheckModelServiceHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckModelService(), CancellationToken.None);
 
         Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
         probe.Verify(p => p.ProbeAsync(It.IsAny<CancellationToken>()), Times.Once);
@@ -59,7 +59,7 @@ public sealed class CircuitHealthTests
     [Test]
     public void AllCircuitsOpenBecauseOfFailuresShouldBeUnavailable()
     {
-        var failure = CheckHealthHandler.AllCircuitsOpen([Upstream("a", UpstreamCircuitState.Open, 5, UpstreamFailure.Unavailable)], Now);
+        var failure = CheckModelServiceHandler.AllCircuitsOpen([Upstream("a", UpstreamCircuitState.Open, 5, UpstreamFailure.Unavailable)], Now);
 
         Assert.That(failure?.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
     }

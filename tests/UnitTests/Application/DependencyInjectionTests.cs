@@ -129,7 +129,7 @@ public sealed class DependencyInjectionTests
     {
         _probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(UpstreamMode.Simulated);
 
-        var mode = await SendAsync(new CheckHealth());
+        var mode = await SendAsync(new CheckModelService());
 
         Assert.That(mode, Is.EqualTo(UpstreamMode.Simulated));
         _probe.Verify(p => p.ProbeAsync(It.IsAny<CancellationToken>()), Times.Once);

@@ -5,7 +5,7 @@ using Wrapper.Application.Health;
 
 namespace Wrapper.UnitTests.Application.Health;
 
-public sealed class CheckHealthHandlerTests
+public sealed class CheckModelServiceHandlerTests
 {
     [TestCase(UpstreamMode.Azure)]
     [TestCase(UpstreamMode.Simulated)]
@@ -14,7 +14,7 @@ public sealed class CheckHealthHandlerTests
         var probe = new Mock<IUpstreamHealthProbe>();
         probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(mode);
 
-        var result = await new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), CancellationToken.None);
+        var result = await new CheckModelServiceHandler(probe.Object).Handle(new CheckModelService(), CancellationToken.None);
 
         Assert.That(result, Is.EqualTo(mode));
     }
@@ -26,7 +26,7 @@ public sealed class CheckHealthHandlerTests
         var probe = new Mock<IUpstreamHealthProbe>();
         probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(UpstreamMode.Azure);
 
-        await new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), cts.Token);
+        await new CheckModelServiceHandler(probe.Object).Handle(new CheckModelService(), cts.Token);
 
         probe.Verify(p => p.ProbeAsync(cts.Token), Times.Once);
     }
@@ -38,7 +38,7 @@ public sealed class CheckHealthHandlerTests
         var probe = new Mock<IUpstreamHealthProbe>();
         probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ThrowsAsync(failure);
 
-        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new CheckHealthHandler(probe.Object).Handle(new CheckHealth(), CancellationToken.None));
+        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new CheckModelServiceHandler(probe.Object).Handle(new CheckModelService(), CancellationToken.None));
 
         Assert.That(thrown, Is.SameAs(failure));
     }

@@ -2,25 +2,27 @@ using Wrapper.Application.Common.Exceptions;
 
 namespace Wrapper.Application.Health;
 
-/// <summary>Check that the model service is reachable with our credentials. Derived from the circuit breakers first
-/// (when every upstream's circuit is open the answer is known without sending anything), then from the upstream
-/// probe, which spends no tokens and whose result is shared for a few seconds.</summary>
-public sealed record CheckHealth : IRequest<UpstreamMode>;
+/// <summary>Check that the model service (Azure OpenAI) answers with our credentials, and return which side answered
+/// (<see cref="UpstreamMode"/>); a model service that cannot be used is an <see cref="UpstreamException"/>. Derived from
+/// the circuit breakers first (when every upstream's circuit is open the answer is known without sending anything),
+/// then from the upstream probe, which spends no tokens and whose result is shared for a few seconds. The health
+/// surfaces read it through one query (src/Api/Health/HealthReportQuery.cs).</summary>
+public sealed record CheckModelService : IRequest<UpstreamMode>;
 
-public sealed class CheckHealthHandler : IRequestHandler<CheckHealth, UpstreamMode>
+public sealed class CheckModelServiceHandler : IRequestHandler<CheckModelService, UpstreamMode>
 {
     private readonly IUpstreamHealthProbe _probe;
     private readonly TimeProvider _time;
     private readonly IUpstreamPoolState? _pool;
 
-    public CheckHealthHandler(IUpstreamHealthProbe probe, IUpstreamPoolState? pool = null, TimeProvider? time = null)
+    public CheckModelServiceHandler(IUpstreamHealthProbe probe, IUpstreamPoolState? pool = null, TimeProvider? time = null)
     {
         _probe = probe;
         _pool = pool;
         _time = time ?? TimeProvider.System;
     }
 
-    public Task<UpstreamMode> Handle(CheckHealth request, CancellationToken cancellationToken)
+    public Task<UpstreamMode> Handle(CheckModelService request, CancellationToken cancellationToken)
     {
         if (_pool is not null && AllCircuitsOpen(_pool.Upstreams, _time.GetUtcNow()) is { } open)
         {
