@@ -198,7 +198,7 @@ public sealed class AgentThreadRunner
     public static UpstreamException FailureOf(AgentRun run) => run.Status switch
     {
         "failed" when run.ErrorCode == "rate_limit_exceeded" => new UpstreamException(UpstreamFailure.Throttled,
-            "The agent's model is rate limited; try again later.", RetryAfter.FromRunError(run.ErrorMessage)),
+            "The agent's model is rate limited; try again later.", Upstream.UpstreamRetryAfter.FromRunError(run.ErrorMessage)),
         "failed" when run.ErrorCode == "server_error" => new UpstreamException(UpstreamFailure.Unavailable,
             "The agent run failed with a server error."),
         "failed" => new UpstreamException(UpstreamFailure.BadResponse,
