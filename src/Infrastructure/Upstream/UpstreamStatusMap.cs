@@ -8,9 +8,9 @@ namespace Wrapper.Infrastructure.Upstream;
 
 /// <summary>
 /// The one map from an upstream's error status to an <see cref="UpstreamFailure"/>, for Azure OpenAI and the Agent
-/// Service alike (docs/resilience.md, "What the client gets"): 401/403 credentials, 404 not found, 408 timeout, 429
-/// throttled, 400 (content filter apart)/409/413/422 the request itself, any 5xx unavailable (a 504 included: our own
-/// 504 is kept for our deadlines), anything else an unexpected answer. Messages are our own wording plus, at most, the
+/// Service alike (docs/resilience.md, "What the client gets"): 401/403 credentials, 404 not found, 408 and 504 (the
+/// upstream's own gateway gave up waiting) timeout, 429 throttled, 400 (content filter apart)/409/413/422 the request
+/// itself, any other 5xx unavailable, anything else an unexpected answer. Messages are our own wording plus, at most, the
 /// upstream's error code when it is a plain identifier (<see cref="IsPlainCode"/>): never keys, tokens or bodies.
 /// </summary>
 public static partial class UpstreamStatusMap
@@ -20,7 +20,7 @@ public static partial class UpstreamStatusMap
     {
         401 or 403 => UpstreamFailure.Authentication,
         404 => UpstreamFailure.NotFound,
-        408 => UpstreamFailure.Timeout,
+        408 or 504 => UpstreamFailure.Timeout,
         429 => UpstreamFailure.Throttled,
         400 when contentFiltered => UpstreamFailure.ContentFiltered,
         400 or 409 or 413 or 422 => UpstreamFailure.BadRequest,

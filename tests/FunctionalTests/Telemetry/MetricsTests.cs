@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.FunctionalTests.Infrastructure;
+using Wrapper.FunctionalTests.Security;
 using Wrapper.Infrastructure.Telemetry;
 using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
 
@@ -116,6 +117,31 @@ public sealed class MetricsTests
             Assert.That(tokens.Where(m => Equals(m.Tags["gen_ai.token.type"], "input")).Sum(m => m.Value), Is.EqualTo(usage.GetProperty("prompt_tokens").GetInt32()));
             Assert.That(tokens.Where(m => Equals(m.Tags["gen_ai.token.type"], "output")).Sum(m => m.Value),
                 Is.EqualTo(usage.GetProperty("completion_tokens").GetInt32()));
+        });
+    }
+
+    [Test]
+    public async Task AClientRefusalShouldBeTaggedOnTheRequestMetric()
+    {
+        await using var factory = new SecuredApiFactory(SecuredApiFactory.WithKeys());
+        using var client = factory.CreateClient();
+        var (listener, seen) = Listen(factory.Services);
+        using (listener)
+        {
+            using var response = await client.GetAsync("/completion?query=hi");
+            Assert.That((int)response.StatusCode, Is.EqualTo(401));
+            Assert.That(response.Headers.GetValues(WrapperHeaders.Refusal).Single(), Is.EqualTo(WrapperHeaders.ClientRefusal));
+            for (var waited = 0; waited < 5000 && !seen.Any(m => m.Instrument == "http.server.request.duration"); waited += 20)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var request = seen.Single(m => m.Instrument == "http.server.request.duration");
+        Assert.Multiple(() =>
+        {
+            Assert.That(request.Tags["http.response.status_code"], Is.EqualTo(401));
+            Assert.That(request.Tags.GetValueOrDefault("wrapper.refusal"), Is.EqualTo("client"), "told apart from a failure of the service");
         });
     }
 

@@ -25,7 +25,7 @@ public sealed class AgentFailureTests : AgentSimulatorHost
     [TestCase(500, UpstreamFailure.Unavailable)]
     [TestCase(502, UpstreamFailure.Unavailable)]
     [TestCase(503, UpstreamFailure.Unavailable)]
-    [TestCase(504, UpstreamFailure.Unavailable)]
+    [TestCase(504, UpstreamFailure.Timeout)]
     public void AnErrorStatus_MapsToItsFailure(int status, UpstreamFailure expected)
     {
         Server.Faults.Add(new FaultSpec { Status = status, Target = FaultInjector.AgentsTarget });

@@ -64,7 +64,7 @@ public sealed class UpstreamFailureRulesTests
     [TestCase(422, UpstreamFailure.BadRequest)]
     [TestCase(500, UpstreamFailure.Unavailable)]
     [TestCase(501, UpstreamFailure.Unavailable)]
-    [TestCase(504, UpstreamFailure.Unavailable)]
+    [TestCase(504, UpstreamFailure.Timeout)]
     [TestCase(507, UpstreamFailure.Unavailable)]
     [TestCase(302, UpstreamFailure.BadResponse)]
     [TestCase(418, UpstreamFailure.BadResponse)]
