@@ -99,6 +99,6 @@ public static partial class UpstreamStatusMap
     /// (anything else could be free text).</summary>
     public static bool IsPlainCode([NotNullWhen(true)] string? code) => code is not null && PlainCode().IsMatch(code);
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,64}\z", RegexOptions.CultureInvariant)] // \z: "$" would let a trailing newline through
     private static partial Regex PlainCode();
 }

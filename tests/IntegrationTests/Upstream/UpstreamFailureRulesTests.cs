@@ -103,6 +103,7 @@ public sealed class UpstreamFailureRulesTests
             Assert.That(UpstreamStatusMap.ToException("X", 400, "invalid_prompt", null, "y").Message, Does.Contain("(code: invalid_prompt)"));
             Assert.That(UpstreamStatusMap.ToException("X", 400, "sk-123 secret text", null, "y").Message, Does.Not.Contain("sk-123"));
             Assert.That(UpstreamStatusMap.IsPlainCode(new string('a', 65)), Is.False);
+            Assert.That(UpstreamStatusMap.IsPlainCode("invalid_prompt\n"), Is.False, "no trailing newline");
             Assert.That(UpstreamStatusMap.ErrorCode(BinaryData.FromString("""{"error":{"code":"rate_limit_exceeded"}}""")), Is.EqualTo("rate_limit_exceeded"));
             Assert.That(UpstreamStatusMap.ErrorCode(BinaryData.FromString("""{"error":{"code":"has spaces"}}""")), Is.Null);
             Assert.That(UpstreamStatusMap.ErrorCode(BinaryData.FromString("<html>")), Is.Null);
