@@ -64,7 +64,7 @@ public static class DependencyInjection
     public static WebApplication UseApi(this WebApplication app)
     {
         app.UseMiddleware<InstanceIdMiddleware>();
-        app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseTelemetryEnrichment();
         app.UseMiddleware<CorrelationIdMiddleware>();
         app.UseRequestLogging();
         app.UseExceptionHandler();

@@ -1,18 +1,17 @@
-using System.Runtime.CompilerServices;
-using MediatR;
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Wrapper.Api.Health;
-using Wrapper.Application.Chat;
-using Wrapper.Domain.Chat;
 using Wrapper.Infrastructure.Telemetry;
 
 namespace Wrapper.Api.Telemetry;
 
 /// <summary>OpenTelemetry traces (every inbound request, every upstream HTTP call, the <c>Wrapper</c> spans) and
-/// metrics (ASP.NET Core, HttpClient and the <c>Wrapper</c> meter). Exported over OTLP only when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; Serilog stays the log sink.</summary>
+/// metrics (ASP.NET Core, HttpClient and the <c>Wrapper</c> meter: <see cref="WrapperMetrics"/>). HTTP is measured once,
+/// by the standard instrumentation; our own tags are added to it by enrichment (<see cref="TelemetryEnrichment"/>).
+/// Exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; Serilog stays the log sink.</summary>
 public static class Telemetry
 {
     public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -21,12 +20,14 @@ public static class Telemetry
     {
         var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
         var instance = new InstanceId(configuration).Value;
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TokenUsageBehaviour<,>));
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("wrapper", serviceInstanceId: instance))
             .WithTracing(tracing =>
             {
-                tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddSource(WrapperActivitySource.Name);
+                tracing
+                    .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpResponse = TelemetryEnrichment.EnrichServerSpan)
+                    .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = TelemetryEnrichment.EnrichClientSpan)
+                    .AddSource(WrapperActivitySource.Name);
                 if (otlp)
                 {
                     tracing.AddOtlpExporter();
@@ -44,66 +45,72 @@ public static class Telemetry
     }
 }
 
-/// <summary>Counts every inbound request in <c>wrapper.requests</c> by method, route template and status.</summary>
-public sealed class RequestMetricsMiddleware
+/// <summary>
+/// Our tags on the standard HTTP telemetry (recorded once, by the ASP.NET Core and HttpClient instrumentation):
+/// <list type="bullet">
+/// <item><c>wrapper.refusal = client</c> on inbound requests the service refused because of the client (the
+/// <see cref="WrapperHeaders.Refusal"/> header: rate limit, key, body size), on the span and on
+/// <c>http.server.request.duration</c>, so that dashboards tell them from failures;</item>
+/// <item><c>wrapper.deployment</c> on upstream calls whose path names an Azure OpenAI deployment.</item>
+/// </list>
+/// Nothing of a request's headers, body or query is recorded, so keys and prompts never reach telemetry.
+/// </summary>
+public static class TelemetryEnrichment
 {
-    private readonly RequestDelegate _next;
-    private readonly WrapperMetrics _metrics;
+    public const string RefusalTag = "wrapper.refusal";
+    public const string DeploymentTag = "wrapper.deployment";
 
-    public RequestMetricsMiddleware(RequestDelegate next, WrapperMetrics metrics)
-    {
-        _next = next;
-        _metrics = metrics;
-    }
-
-    public async Task InvokeAsync(HttpContext context)
-    {
-        try
+    /// <summary>Adds the refusal tag to the request's metrics (ASP.NET Core records them when the request ends, after
+    /// this middleware returns).</summary>
+    public static IApplicationBuilder UseTelemetryEnrichment(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
         {
-            await _next(context);
-        }
-        finally
-        {
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
-            _metrics.RecordRequest(context.Request.Method, route, context.Response.StatusCode);
-        }
-    }
-}
-
-/// <summary>Records the tokens of every completed model call (<c>wrapper.tokens</c> by deployment and kind): a whole
-/// answer when it comes back, a streamed one when its <see cref="ChatStreamCompleted"/> passes by.</summary>
-public sealed class TokenUsageBehaviour<TRequest, TResponse> : IPipelineBehavior<TRequest, TResponse>
-{
-    private readonly WrapperMetrics _metrics;
-
-    public TokenUsageBehaviour(WrapperMetrics metrics) => _metrics = metrics;
-
-    public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
-    {
-        var response = await next();
-        switch (response)
-        {
-            case ChatCompletion completion:
-                _metrics.RecordTokens(completion.Model, completion.Usage);
-                break;
-            case IAsyncEnumerable<ChatStreamUpdate> updates:
-                return (TResponse)(object)RecordingTokens(updates);
-        }
-
-        return response;
-    }
-
-    private async IAsyncEnumerable<ChatStreamUpdate> RecordingTokens(IAsyncEnumerable<ChatStreamUpdate> updates,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await foreach (var update in updates.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            if (update is ChatStreamCompleted done)
+            try
             {
-                _metrics.RecordTokens(done.Model, done.Usage);
+                await next(context);
             }
+            finally
+            {
+                if (IsClientRefusal(context.Response) && context.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
+                {
+                    metrics.Tags.Add(new(RefusalTag, WrapperHeaders.ClientRefusal));
+                }
+            }
+        });
 
-            yield return update;
+    public static void EnrichServerSpan(Activity activity, HttpResponse response)
+    {
+        if (IsClientRefusal(response))
+        {
+            activity.SetTag(RefusalTag, WrapperHeaders.ClientRefusal);
         }
     }
+
+    public static void EnrichClientSpan(Activity activity, HttpRequestMessage request)
+    {
+        if (request.RequestUri is { } uri && DeploymentOf(uri.AbsolutePath) is { } deployment)
+        {
+            activity.SetTag(DeploymentTag, deployment);
+        }
+    }
+
+    /// <summary>The deployment named by an Azure OpenAI path (<c>/openai/deployments/{deployment}/...</c>); null for other
+    /// paths (the v1 API names it in the body only).</summary>
+    public static string? DeploymentOf(string path)
+    {
+        const string marker = "/deployments/";
+        var start = path.IndexOf(marker, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        start += marker.Length;
+        var end = path.IndexOf('/', start);
+        var segment = end < 0 ? path[start..] : path[start..end];
+        return segment.Length == 0 ? null : Uri.UnescapeDataString(segment);
+    }
+
+    private static bool IsClientRefusal(HttpResponse response) =>
+        string.Equals(response.Headers[WrapperHeaders.Refusal], WrapperHeaders.ClientRefusal, StringComparison.OrdinalIgnoreCase);
 }

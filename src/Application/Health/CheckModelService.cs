@@ -24,31 +24,11 @@ public sealed class CheckModelServiceHandler : IRequestHandler<CheckModelService
 
     public Task<UpstreamMode> Handle(CheckModelService request, CancellationToken cancellationToken)
     {
-        if (_pool is not null && AllCircuitsOpen(_pool.Upstreams, _time.GetUtcNow()) is { } open)
+        if (_pool is not null && UpstreamCoolDown.WhenEveryCircuitIsOpen(_pool.Upstreams, _time.GetUtcNow()) is { } open)
         {
             throw open;
         }
 
         return _probe.ProbeAsync(cancellationToken);
-    }
-
-    /// <summary>When every upstream's circuit is open: the failure to report, with the earliest recovery as its
-    /// retry-after (throttled when that upstream was opened by throttling, unavailable otherwise). Null when at least
-    /// one upstream would take a request.</summary>
-    public static UpstreamException? AllCircuitsOpen(IReadOnlyList<UpstreamStatus> upstreams, DateTimeOffset now)
-    {
-        if (upstreams.Count == 0 || upstreams.Any(u => u.Circuit != UpstreamCircuitState.Open || u.OpenUntil is null || u.OpenUntil <= now))
-        {
-            return null;
-        }
-
-        var first = upstreams.MinBy(u => u.OpenUntil!.Value)!;
-        var wait = first.OpenUntil!.Value - now;
-        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        return first.OpenedBecause == UpstreamFailure.Throttled
-            ? new UpstreamException(UpstreamFailure.Throttled,
-                $"Every Azure OpenAI upstream is throttling requests (circuits open); retry after {seconds} s.", wait)
-            : new UpstreamException(UpstreamFailure.Unavailable,
-                $"Every Azure OpenAI upstream is failing (circuits open); retry after {seconds} s.", wait);
     }
 }

@@ -8,6 +8,7 @@ using Azure.Identity;
 using Microsoft.Extensions.Logging;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Domain.Agents;
+using Wrapper.Infrastructure.Upstream;
 
 namespace Wrapper.Infrastructure.Agents;
 
@@ -279,34 +280,9 @@ public sealed class AgentServiceClient : IDisposable
 
     private UpstreamException FromStatus(Response response, string what)
     {
-        var code = ErrorCode(response);
+        var code = UpstreamStatusMap.ErrorCode(response.Content);
         _logger.LogWarning("The Agent Service answered {Status} ({Code}) for a {What}", response.Status, code ?? "no code", what);
-        var withCode = code is null ? "" : $" (code: {code})";
-        var status = response.Status;
-        return status switch
-        {
-            401 or 403 => new UpstreamException(UpstreamFailure.Authentication, "The Agent Service refused this service's credentials.", upstreamStatus: status),
-            404 => new UpstreamException(UpstreamFailure.NotFound, $"The Agent Service has no such {what}.", upstreamStatus: status),
-            408 or 504 => new UpstreamException(UpstreamFailure.Timeout, "The Agent Service did not answer in time.", upstreamStatus: status),
-            429 => new UpstreamException(UpstreamFailure.Throttled, "The Agent Service is throttling requests.", RetryAfter.Read(response, DateTimeOffset.UtcNow), status),
-            >= 500 => new UpstreamException(UpstreamFailure.Unavailable, $"The Agent Service failed{withCode}.", RetryAfter.Read(response, DateTimeOffset.UtcNow), status),
-            400 or 409 or 422 => new UpstreamException(UpstreamFailure.BadRequest, $"The Agent Service rejected the request{withCode}.", upstreamStatus: status),
-            _ => new UpstreamException(UpstreamFailure.BadResponse, $"The Agent Service answered with HTTP {status}{withCode}.", upstreamStatus: status),
-        };
-    }
-
-    /// <summary>The upstream error code (a short identifier such as <c>invalid_request_error</c>), when it is one.</summary>
-    private static string? ErrorCode(Response response)
-    {
-        try
-        {
-            var code = response.Content.ToObjectFromJson<AgentServiceWire.ErrorEnvelope>(AgentServiceWire.Json)?.Error?.Code;
-            return code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') ? code : null;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
-        {
-            return null;
-        }
+        return UpstreamStatusMap.ToException("The Agent Service", response.Status, code, UpstreamRetryAfter.Read(response, DateTimeOffset.UtcNow), what);
     }
 
     /// <summary>No redirects (our token is not for elsewhere), pooled connections renewed for DNS changes, and, in simulated

@@ -54,7 +54,7 @@ internal sealed class AgentServiceRetryPolicy : RetryPolicy
             return false;
         }
 
-        if (RetryAfter.Read(message.Response, DateTimeOffset.UtcNow) is { } wait && wait > _maxDelay)
+        if (Upstream.UpstreamRetryAfter.Read(message.Response, DateTimeOffset.UtcNow) is { } wait && wait > _maxDelay)
         {
             _logger.LogInformation("Not retrying Agent Service status {Status}: it asked to wait {RetryAfterMs:0} ms, more than {MaxDelayMs:0} ms",
                 status, wait.TotalMilliseconds, _maxDelay.TotalMilliseconds);

@@ -46,8 +46,4 @@ internal static class AgentServiceWire
     public sealed record UrlCitation(string? Url, string? Title);
 
     public sealed record FileCitation(string? FileId, string? Quote);
-
-    public sealed record ErrorEnvelope(ErrorBody? Error);
-
-    public sealed record ErrorBody(string? Code, string? Message);
 }

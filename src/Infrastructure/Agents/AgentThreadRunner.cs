@@ -198,22 +198,19 @@ public sealed class AgentThreadRunner
     public static UpstreamException FailureOf(AgentRun run) => run.Status switch
     {
         "failed" when run.ErrorCode == "rate_limit_exceeded" => new UpstreamException(UpstreamFailure.Throttled,
-            "The agent's model is rate limited; try again later.", RetryAfter.FromRunError(run.ErrorMessage)),
+            "The agent's model is rate limited; try again later.", Upstream.UpstreamRetryAfter.FromRunError(run.ErrorMessage)),
         "failed" when run.ErrorCode == "server_error" => new UpstreamException(UpstreamFailure.Unavailable,
             "The agent run failed with a server error."),
         "failed" => new UpstreamException(UpstreamFailure.BadResponse,
-            $"The agent run failed{(IsSafeCode(run.ErrorCode) ? $" (code: {run.ErrorCode})" : "")}."),
+            $"The agent run failed{(Upstream.UpstreamStatusMap.IsPlainCode(run.ErrorCode) ? $" (code: {run.ErrorCode})" : "")}."),
         "expired" => new UpstreamException(UpstreamFailure.Timeout, "The agent run expired before it finished."),
         "cancelled" => new UpstreamException(UpstreamFailure.Unavailable, "The agent run was cancelled by the service."),
         "incomplete" => new UpstreamException(UpstreamFailure.BadResponse,
-            $"The agent run ended incomplete{(IsSafeCode(run.IncompleteReason) ? $" (reason: {run.IncompleteReason})" : "")}."),
+            $"The agent run ended incomplete{(Upstream.UpstreamStatusMap.IsPlainCode(run.IncompleteReason) ? $" (reason: {run.IncompleteReason})" : "")}."),
         "requires_action" => new UpstreamException(UpstreamFailure.BadResponse,
             "The agent asked for function tool outputs, which this service does not provide."),
         _ => new UpstreamException(UpstreamFailure.BadResponse, "The agent run ended in an unknown state."),
     };
-
-    private static bool IsSafeCode(string? code) =>
-        code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     private static UpstreamException NotConfigured() =>
         new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceOptionsSetup.EndpointKey}.");

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using OpenAI.Chat;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
-using Wrapper.Application.Health;
 using Wrapper.Infrastructure.OpenAI;
 using Wrapper.Infrastructure.Resilience;
 
@@ -55,12 +54,12 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
     public async Task<UpstreamMode> ProbeAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var candidates = _pool.Members
+        var candidates = _pool.PooledUpstreams
             .Where(u => u.Operations is not null && u.Circuit.Snapshot(now).State != UpstreamCircuitState.Open)
             .ToList();
         if (candidates.Count == 0)
         {
-            throw CheckModelServiceHandler.AllCircuitsOpen(((IUpstreamPoolState)_pool).Upstreams, now)
+            throw UpstreamCoolDown.WhenEveryCircuitIsOpen(((IUpstreamPoolState)_pool).Upstreams, now)
                   ?? new UpstreamException(UpstreamFailure.Unavailable, "No Azure OpenAI upstream can be probed now (every circuit is open).",
                       TimeSpan.FromSeconds(1));
         }

@@ -12,8 +12,8 @@ public static class HealthServiceCollectionExtensions
 {
     /// <summary>The upstream probe (token-free <c>GET models</c>, plus a rare deployment check; see
     /// <see cref="AzureOpenAIDeploymentProbe"/>) behind a shared, briefly cached single flight
-    /// (<see cref="IUpstreamHealthProbe"/>), and the upstream metrics and spans (<see cref="WrapperMetrics"/>,
-    /// <see cref="UpstreamTelemetryHandler"/> on the Azure OpenAI HTTP client).</summary>
+    /// (<see cref="IUpstreamHealthProbe"/>), and the model-call metrics (<see cref="WrapperMetrics"/>; the HTTP calls
+    /// themselves are measured by the OpenTelemetry HttpClient instrumentation).</summary>
     public static IServiceCollection AddHealthProbesAndTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<HealthProbeOptions>().Bind(configuration.GetSection(HealthProbeOptions.SectionName));
@@ -25,8 +25,6 @@ public static class HealthServiceCollectionExtensions
 
         services.AddMetrics();
         services.TryAddSingleton<WrapperMetrics>();
-        services.TryAddTransient<UpstreamTelemetryHandler>();
-        services.AddHttpClient(AzureOpenAIClientFactory.HttpClientName).AddHttpMessageHandler<UpstreamTelemetryHandler>();
         return services;
     }
 }

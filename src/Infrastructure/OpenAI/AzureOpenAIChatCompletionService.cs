@@ -11,6 +11,7 @@ using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Domain.Chat;
 using Wrapper.Infrastructure.Resilience;
+using Wrapper.Infrastructure.Telemetry;
 using ChatCompletion = Wrapper.Domain.Chat.ChatCompletion;
 using ChatMessage = Wrapper.Domain.Chat.ChatMessage;
 
@@ -29,25 +30,44 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     private readonly AzureOpenAIOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AzureOpenAIChatCompletionService> _logger;
+    private readonly WrapperMetrics _metrics;
 
     public AzureOpenAIChatCompletionService(UpstreamPool<ChatClient> pool, IOptions<AzureOpenAIOptions> options, TimeProvider time,
-        ILogger<AzureOpenAIChatCompletionService> logger)
+        ILogger<AzureOpenAIChatCompletionService> logger, WrapperMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(pool);
         _pool = pool;
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
     }
 
     private TimeSpan StreamIdleTimeout => _options.StreamIdleTimeout ?? _options.RequestTimeout;
 
     /// <inheritdoc />
-    public Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    /// <remarks>Measured once per call (<see cref="WrapperMetrics.RecordChat"/>), failover included.</remarks>
+    public async Task<ChatCompletion> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
-        return _pool.ExecuteAsync((upstream, attempt) => CompleteOnAsync(upstream, messages, attempt), cancellationToken);
+        var started = _time.GetTimestamp();
+        PooledUpstream<ChatClient>? last = null;
+        try
+        {
+            var completion = await _pool.ExecuteAsync((upstream, attempt) =>
+            {
+                last = upstream;
+                return CompleteOnAsync(upstream, messages, attempt);
+            }, cancellationToken).ConfigureAwait(false);
+            _metrics.RecordChat(last!.Deployment, completion.Model, _time.GetElapsedTime(started), completion.Usage, null);
+            return completion;
+        }
+        catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+        {
+            _metrics.RecordChat(last?.Deployment ?? _options.Deployment, null, _time.GetElapsedTime(started), null, ErrorType(ex));
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -56,24 +76,73 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
-        // Failover happens in here: nothing has been handed out before the first piece of text (or the end) arrived.
-        await using var stream = await _pool.ExecuteAsync((upstream, attempt) => OpenStreamOnAsync(upstream, messages, attempt), cancellationToken)
-            .ConfigureAwait(false);
-        if (stream.First is { } first)
+        var started = _time.GetTimestamp();
+        PooledUpstream<ChatClient>? last = null;
+        OpenedStream stream;
+        try
         {
-            yield return new ChatStreamDelta(first);
+            // Failover happens in here: nothing has been handed out before the first piece of text (or the end) arrived.
+            stream = await _pool.ExecuteAsync((upstream, attempt) =>
+            {
+                last = upstream;
+                return OpenStreamOnAsync(upstream, messages, attempt);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+        {
+            _metrics.RecordChat(last?.Deployment ?? _options.Deployment, null, _time.GetElapsedTime(started), null, ErrorType(ex));
+            throw;
         }
 
-        while (!stream.Ended)
+        await using (stream)
         {
-            if (await NextAsync(stream, cancellationToken).ConfigureAwait(false) is { Length: > 0 } delta)
+            // Measured once the stream ended, its tokens included; a stream that broke off or was abandoned counts as failed.
+            string? error = "abandoned";
+            try
             {
-                yield return new ChatStreamDelta(delta);
+                if (stream.First is { } first)
+                {
+                    yield return new ChatStreamDelta(first);
+                }
+
+                while (!stream.Ended)
+                {
+                    string? delta;
+                    try
+                    {
+                        delta = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+                    {
+                        error = ErrorType(ex);
+                        throw;
+                    }
+
+                    if (delta is { Length: > 0 })
+                    {
+                        yield return new ChatStreamDelta(delta);
+                    }
+                }
+
+                var completed = stream.State.Completed(stream.Upstream.Deployment);
+                error = null;
+                _metrics.RecordChat(stream.Upstream.Deployment, completed.Model, _time.GetElapsedTime(started), completed.Usage, null);
+                yield return completed;
+            }
+            finally
+            {
+                if (error is not null)
+                {
+                    _metrics.RecordChat(stream.Upstream.Deployment, null, _time.GetElapsedTime(started), null, error);
+                }
             }
         }
-
-        yield return stream.State.Completed(stream.Upstream.Deployment);
     }
+
+    /// <summary><c>error.type</c> of a failed model call: the failure's name (e.g. <c>throttled</c>), or <c>cancelled</c>
+    /// when the caller gave up.</summary>
+    private static string ErrorType(Exception ex) =>
+        ex is UpstreamException upstream ? upstream.Failure.ToString().ToLowerInvariant() : "cancelled";
 
     /// <remarks>Through the SDK client's protocol method (same pipeline as its convenience methods: URI, api-version,
     /// key or token, bounded retries, network timeout); the body is written and read by <see cref="ChatCompletionsWire"/>.</remarks>

@@ -62,7 +62,7 @@ internal sealed class BoundedRetryPolicy : ClientRetryPolicy
         else if (message.Response is { } response && IsRetriableStatus(response.Status))
         {
             reason = $"status {response.Status}";
-            retryAfter = RetryAfterHeader.Read(response, _time.GetUtcNow());
+            retryAfter = Upstream.UpstreamRetryAfter.Read(response, _time.GetUtcNow());
             if (retryAfter > _maxDelay)
             {
                 _logger.LogInformation("Not retrying Azure OpenAI {Reason}: the upstream asked to wait {RetryAfterMs:0} ms, more than {MaxDelayMs:0} ms",

@@ -311,7 +311,7 @@ internal static class ChatCompletionsWire
             }
         }
 
-        var suffix = UpstreamErrorMapper.IsPlainCode(code) ? $" (code: {code})" : string.Empty;
+        var suffix = Upstream.UpstreamStatusMap.IsPlainCode(code) ? $" (code: {code})" : string.Empty;
         return new UpstreamException(UpstreamFailure.Unavailable, $"Azure OpenAI reported an error in its answer{suffix}.",
             upstreamStatus: 200);
     }

@@ -32,7 +32,7 @@ public static class QuotaServiceCollectionExtensions
         services.AddHostedService<QuotaStartupReport>();
         // What one instance learns from an upstream's 429, every instance knows (through the same Redis).
         services.AddHostedService(sp => new Resilience.SharedUpstreamThrottling(
-            sp.GetRequiredService<Resilience.UpstreamPool<global::OpenAI.Chat.ChatClient>>().Members.Select(m => m.Circuit),
+            sp.GetRequiredService<Resilience.UpstreamPool<global::OpenAI.Chat.ChatClient>>().PooledUpstreams.Select(m => m.Circuit),
             sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<IOptions<RedisOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<Resilience.SharedUpstreamThrottling>>()));
         return services;

@@ -80,14 +80,11 @@ public sealed class UpstreamAttempt
 /// returned with a failure another upstream may not share (429, 5xx, timeout of the try, dropped connection,
 /// unreadable answer, 401/403, 404), the request fails over to the next upstream, each tried at most once, within
 /// <see cref="UpstreamPoolBudget.MaxAttempts"/> and the request's deadline. A failure of the request itself (400,
-/// content filter) is answered at once. When no circuit admits a request any more, the request fails with
-/// <see cref="UpstreamFailure.Throttled"/> (every open circuit opened on 429) or <see cref="UpstreamFailure.Unavailable"/>,
-/// with a retry-after until the earliest circuit lets a request through again.
+/// content filter) is answered at once. When no circuit admits a request any more, the request fails as
+/// <see cref="UpstreamCoolDown"/> says (429 or 503 with a retry-after until the earliest circuit lets a request through).
 /// </summary>
 public sealed class UpstreamPool<TClient> : IUpstreamPoolState
 {
-    private static readonly TimeSpan ShortestRetryAfter = TimeSpan.FromSeconds(1);
-
     private readonly IReadOnlyList<PooledUpstream<TClient>> _upstreams;
     private readonly IReadOnlyList<IReadOnlyList<PooledUpstream<TClient>>> _byPriority;
     private readonly UpstreamPoolBudget _budget;
@@ -114,22 +111,12 @@ public sealed class UpstreamPool<TClient> : IUpstreamPoolState
         _random = random ?? Random.Shared;
     }
 
-    /// <summary>The upstreams, most preferred first.</summary>
-    public IReadOnlyList<PooledUpstream<TClient>> Members => _upstreams;
+    /// <summary>The pooled upstreams themselves (client, circuit, operations), most preferred first. Their state for
+    /// reporting, a snapshot that sends nothing, is <see cref="IUpstreamPoolState.Upstreams"/>.</summary>
+    public IReadOnlyList<PooledUpstream<TClient>> PooledUpstreams => _upstreams;
 
-    /// <inheritdoc />
-    public IReadOnlyList<UpstreamStatus> Upstreams
-    {
-        get
-        {
-            var now = _time.GetUtcNow();
-            return _upstreams.Select(u =>
-            {
-                var (state, until, because) = u.Circuit.Snapshot(now);
-                return new UpstreamStatus(u.Name, u.Deployment, u.Priority, u.Weight, state, until, because);
-            }).ToList();
-        }
-    }
+    /// <summary>A snapshot of every upstream's circuit now, most preferred first (the health-reporting port).</summary>
+    IReadOnlyList<UpstreamStatus> IUpstreamPoolState.Upstreams => StatusesAt(_time.GetUtcNow());
 
     /// <summary>Runs <paramref name="call"/> on one upstream after another until one succeeds, the failure is not
     /// one to fail over on, or the budget is spent. <paramref name="call"/> must throw <see cref="UpstreamException"/>
@@ -229,30 +216,19 @@ public sealed class UpstreamPool<TClient> : IUpstreamPoolState
         return null;
     }
 
+    /// <summary>Every upstream is cooling down: the answer comes from the one rule (<see cref="UpstreamCoolDown"/>).</summary>
     private UpstreamException AllCoolingDown(DateTimeOffset now)
     {
-        var states = _upstreams.Select(u => (Upstream: u, Snapshot: u.Circuit.Snapshot(now))).ToList();
-        var earliest = _upstreams.Min(u => u.Circuit.RecoversAt(now));
-        var wait = earliest - now;
-        if (wait < ShortestRetryAfter)
-        {
-            wait = ShortestRetryAfter;
-        }
-
-        var throttled = states.All(s => s.Snapshot.Because == UpstreamFailure.Throttled);
+        var statuses = StatusesAt(now);
+        var failure = UpstreamCoolDown.Failure(statuses, now);
         _logger.LogWarning("Every upstream is cooling down ({Upstreams}); answering {Failure} with retry-after {RetryAfterMs:0} ms",
-            string.Join(", ", states.Select(s => $"{s.Upstream.Name}: {s.Snapshot.State} after {s.Snapshot.Because}")),
-            throttled ? UpstreamFailure.Throttled : UpstreamFailure.Unavailable, wait.TotalMilliseconds);
-
-        var seconds = Math.Ceiling(wait.TotalSeconds);
-        return throttled
-            ? new UpstreamException(UpstreamFailure.Throttled,
-                $"Every Azure OpenAI upstream is throttling requests; retry after {seconds:0} s.", wait)
-            : new UpstreamException(UpstreamFailure.Unavailable,
-                $"Every Azure OpenAI upstream is cooling down after failures ({Summary(states.Select(s => s.Snapshot.Because))}); retry after {seconds:0} s.", wait);
+            string.Join(", ", statuses.Select(s => $"{s.Name}: {s.Circuit} after {s.OpenedBecause}")), failure.Failure, failure.RetryAfter?.TotalMilliseconds);
+        return failure;
     }
 
-    private static string Summary(IEnumerable<UpstreamFailure?> reasons) =>
-        string.Join(", ", reasons.GroupBy(r => r?.ToString().ToLowerInvariant() ?? "unknown").OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => $"{g.Key}: {g.Count()}"));
+    private List<UpstreamStatus> StatusesAt(DateTimeOffset now) => _upstreams.Select(u =>
+    {
+        var (state, until, because) = u.Circuit.Snapshot(now);
+        return new UpstreamStatus(u.Name, u.Deployment, u.Priority, u.Weight, state, until, because);
+    }).ToList();
 }

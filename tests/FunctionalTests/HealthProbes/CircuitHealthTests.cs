@@ -33,7 +33,8 @@ public sealed class CircuitHealthTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Throttled));
+            // One rule with the pool's (UpstreamCoolDown): 429 only when every circuit opened on throttling.
+            Assert.That(ex.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
             Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(12)));
         });
         probe.VerifyNoOtherCalls();
@@ -59,7 +60,7 @@ public sealed class CircuitHealthTests
     [Test]
     public void AllCircuitsOpenBecauseOfFailuresShouldBeUnavailable()
     {
-        var failure = CheckModelServiceHandler.AllCircuitsOpen([Upstream("a", UpstreamCircuitState.Open, 5, UpstreamFailure.Unavailable)], Now);
+        var failure = UpstreamCoolDown.WhenEveryCircuitIsOpen([Upstream("a", UpstreamCircuitState.Open, 5, UpstreamFailure.Unavailable)], Now);
 
         Assert.That(failure?.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
     }

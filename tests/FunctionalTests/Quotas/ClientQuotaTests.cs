@@ -275,7 +275,7 @@ public sealed class ClientQuotaTests
         listener.Dispose();
 
         var all = seen.ToList();
-        var tokens = all.Where(m => m.Instrument == "gen_ai.client.token.usage" && Equals(m.Tags["wrapper.client"], "client:alice")).ToList();
+        var tokens = all.Where(m => m.Instrument == "wrapper.client.token.usage" && Equals(m.Tags["wrapper.client"], "client:alice")).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));

@@ -25,7 +25,8 @@ public sealed class PoolStatusTests
     [TestCase(503, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
     [TestCase(500, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
     [TestCase(502, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
-    [TestCase(504, HttpStatusCode.ServiceUnavailable, "upstream_unavailable")]
+    // Issue 13: one status map for Azure OpenAI and the Agent Service; an upstream's 504 is a timeout for both.
+    [TestCase(504, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
     [TestCase(400, HttpStatusCode.BadRequest, "upstream_rejected_request")]
     public async Task EveryUpstreamFailingAnswersTheMappedStatus(int status, HttpStatusCode expected, string code)
     {

@@ -4,25 +4,36 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.FunctionalTests.Infrastructure;
+using Wrapper.FunctionalTests.Security;
 using Wrapper.Infrastructure.Telemetry;
 using static Wrapper.FunctionalTests.Infrastructure.HttpAssertions;
 
 namespace Wrapper.FunctionalTests.Telemetry;
 
-/// <summary>The <c>Wrapper</c> meter of one host, observed with a <see cref="MeterListener"/> bound to that host's meter
-/// only (other tests' hosts run in parallel).</summary>
+/// <summary>The meters of one host (the <c>Wrapper</c> meter, ASP.NET Core's and HttpClient's), observed with a
+/// <see cref="MeterListener"/> bound to that host's meter factory only (other tests' hosts run in parallel).</summary>
 public sealed class MetricsTests
 {
     private sealed record Measurement(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags);
 
-    private static (MeterListener Listener, ConcurrentQueue<Measurement> Seen) Listen(Meter meter)
+    private static (MeterListener Listener, ConcurrentQueue<Measurement> Seen) Listen(Meter meter) =>
+        Listen(instrument => ReferenceEquals(instrument.Meter, meter));
+
+    /// <summary>Every meter the host created through its <see cref="IMeterFactory"/>.</summary>
+    private static (MeterListener Listener, ConcurrentQueue<Measurement> Seen) Listen(IServiceProvider services)
+    {
+        var factory = services.GetRequiredService<IMeterFactory>();
+        return Listen(instrument => ReferenceEquals(instrument.Meter.Scope, factory));
+    }
+
+    private static (MeterListener Listener, ConcurrentQueue<Measurement> Seen) Listen(Func<Instrument, bool> select)
     {
         var seen = new ConcurrentQueue<Measurement>();
         var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (ReferenceEquals(instrument.Meter, meter))
+                if (select(instrument))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -45,28 +56,40 @@ public sealed class MetricsTests
         return result;
     }
 
+    // Issue 13: HTTP is measured once, by the standard instrumentation (http.server.request.duration,
+    // http.client.request.duration), and model calls by the OpenTelemetry GenAI conventions; the old wrapper.requests,
+    // wrapper.tokens and wrapper.upstream.duration are gone.
     [Test]
     public async Task ChatShouldEmitRequestTokenAndUpstreamMetrics()
     {
         await using var factory = await UpstreamApiFactory.StartAsync();
         using var client = factory.CreateClient();
-        var (listener, seen) = Listen(factory.Services.GetRequiredService<WrapperMetrics>().Meter);
+        var (listener, seen) = Listen(factory.Services);
         using (listener)
         {
             using var response = await client.PostAsync("/chat", Json("""{"messages":[{"role":"user","content":"hello there"}]}"""));
             Assert.That((int)response.StatusCode, Is.EqualTo(200), await response.Content.ReadAsStringAsync());
+            // ASP.NET Core records the request once the pipeline has ended, which may be just after the client has the answer.
+            for (var waited = 0; waited < 5000 && !seen.Any(m => m.Instrument == "http.server.request.duration"); waited += 20)
+            {
+                await Task.Delay(20);
+            }
         }
 
         var all = seen.ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(all.Any(m => m.Instrument == "wrapper.requests" && Equals(m.Tags["http.route"], "chat")
-                                     && Equals(m.Tags["http.response.status_code"], 200)), Is.True, "wrapper.requests");
-            Assert.That(all.Where(m => m.Instrument == "wrapper.tokens" && Equals(m.Tags["deployment"], UpstreamApiFactory.Deployment)
-                                       && Equals(m.Tags["kind"], "prompt")).Sum(m => m.Value), Is.GreaterThan(0), "prompt tokens");
-            Assert.That(all.Any(m => m.Instrument == "wrapper.tokens" && Equals(m.Tags["kind"], "completion") && m.Value > 0), Is.True, "completion tokens");
-            Assert.That(all.Any(m => m.Instrument == "wrapper.upstream.duration" && Equals(m.Tags["deployment"], UpstreamApiFactory.Deployment)
-                                     && Equals(m.Tags["http.response.status_code"], "200") && m.Value >= 0), Is.True, "upstream latency");
+            Assert.That(all.Count(m => m.Instrument == "http.server.request.duration" && Equals(m.Tags.GetValueOrDefault("http.route"), "chat")
+                                       && Equals(m.Tags.GetValueOrDefault("http.response.status_code"), 200)), Is.EqualTo(1), "the request, measured once");
+            Assert.That(all.Where(m => m.Instrument == "gen_ai.client.token.usage" && Equals(m.Tags["gen_ai.request.model"], UpstreamApiFactory.Deployment)
+                                       && Equals(m.Tags["gen_ai.token.type"], "input")).Sum(m => m.Value), Is.GreaterThan(0), "input tokens");
+            Assert.That(all.Any(m => m.Instrument == "gen_ai.client.token.usage" && Equals(m.Tags["gen_ai.token.type"], "output") && m.Value > 0), Is.True,
+                "output tokens");
+            Assert.That(all.Count(m => m.Instrument == "gen_ai.client.operation.duration" && Equals(m.Tags["gen_ai.request.model"], UpstreamApiFactory.Deployment)
+                                       && Equals(m.Tags["gen_ai.operation.name"], "chat") && Equals(m.Tags["gen_ai.provider.name"], "azure.ai.openai")
+                                       && !m.Tags.ContainsKey("error.type") && m.Value >= 0), Is.EqualTo(1), "model call latency, once");
+            Assert.That(all.Count(m => m.Instrument == "http.client.request.duration" && Equals(m.Tags.GetValueOrDefault("http.response.status_code"), 200)
+                                       && Equals(m.Tags.GetValueOrDefault("http.request.method"), "POST")), Is.EqualTo(1), "upstream HTTP latency, once");
         });
     }
 
@@ -87,13 +110,38 @@ public sealed class MetricsTests
         // The done event carries the usage the upstream reported; the counters must say the same, once.
         using var done = JsonDocument.Parse(events.Split("event: done\ndata: ")[1].Split('\n')[0]);
         var usage = done.RootElement.GetProperty("usage");
-        var tokens = seen.Where(m => m.Instrument == "wrapper.tokens" && Equals(m.Tags["deployment"], UpstreamApiFactory.Deployment)).ToList();
+        var tokens = seen.Where(m => m.Instrument == "gen_ai.client.token.usage" && Equals(m.Tags["gen_ai.request.model"], UpstreamApiFactory.Deployment)).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(usage.GetProperty("completion_tokens").GetInt32(), Is.GreaterThan(0));
-            Assert.That(tokens.Where(m => Equals(m.Tags["kind"], "prompt")).Sum(m => m.Value), Is.EqualTo(usage.GetProperty("prompt_tokens").GetInt32()));
-            Assert.That(tokens.Where(m => Equals(m.Tags["kind"], "completion")).Sum(m => m.Value),
+            Assert.That(tokens.Where(m => Equals(m.Tags["gen_ai.token.type"], "input")).Sum(m => m.Value), Is.EqualTo(usage.GetProperty("prompt_tokens").GetInt32()));
+            Assert.That(tokens.Where(m => Equals(m.Tags["gen_ai.token.type"], "output")).Sum(m => m.Value),
                 Is.EqualTo(usage.GetProperty("completion_tokens").GetInt32()));
+        });
+    }
+
+    [Test]
+    public async Task AClientRefusalShouldBeTaggedOnTheRequestMetric()
+    {
+        await using var factory = new SecuredApiFactory(SecuredApiFactory.WithKeys());
+        using var client = factory.CreateClient();
+        var (listener, seen) = Listen(factory.Services);
+        using (listener)
+        {
+            using var response = await client.GetAsync("/completion?query=hi");
+            Assert.That((int)response.StatusCode, Is.EqualTo(401));
+            Assert.That(response.Headers.GetValues(WrapperHeaders.Refusal).Single(), Is.EqualTo(WrapperHeaders.ClientRefusal));
+            for (var waited = 0; waited < 5000 && !seen.Any(m => m.Instrument == "http.server.request.duration"); waited += 20)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var request = seen.Single(m => m.Instrument == "http.server.request.duration");
+        Assert.Multiple(() =>
+        {
+            Assert.That(request.Tags["http.response.status_code"], Is.EqualTo(401));
+            Assert.That(request.Tags.GetValueOrDefault("wrapper.refusal"), Is.EqualTo("client"), "told apart from a failure of the service");
         });
     }
 

@@ -217,16 +217,18 @@ public sealed class AzureOpenAIChatCompletionServiceTests
         });
     }
 
-    [TestCase(500)]
-    [TestCase(502)]
-    [TestCase(503)]
-    [TestCase(504)]
-    public async Task PersistentServerErrorsAreRetriedMaxRetriesTimesThenUnavailable(int status)
+    // Issue 13: one status map for both upstreams; a 504 (the upstream's own gateway gave up waiting) is a timeout, as
+    // the Agent Service's already was, no longer "unavailable".
+    [TestCase(500, UpstreamFailure.Unavailable)]
+    [TestCase(502, UpstreamFailure.Unavailable)]
+    [TestCase(503, UpstreamFailure.Unavailable)]
+    [TestCase(504, UpstreamFailure.Timeout)]
+    public async Task PersistentServerErrorsAreRetriedMaxRetriesTimesThenFail(int status, UpstreamFailure expected)
     {
         await using var adapter = OpenAIAdapter.Create(_sim.HttpAddress);
         _sim.Faults.Add(new FaultSpec { Status = status, Count = 5, Target = "openai" });
 
-        var ex = FailsWith(adapter, UpstreamFailure.Unavailable);
+        var ex = FailsWith(adapter, expected);
 
         Assert.Multiple(() =>
         {
