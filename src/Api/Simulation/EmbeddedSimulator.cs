@@ -46,7 +46,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     public bool OpenAISimulated { get; }
 
     /// <summary>True when the agent endpoints use this simulator (no AZURE_AI_PROJECT_ENDPOINT): over https with its
-    /// self-signed certificate pinned, and a per-process random bearer token (agents-owned edit).</summary>
+    /// self-signed certificate pinned, and a per-process random bearer token.</summary>
     public bool AgentsSimulated { get; }
 
     /// <summary>The running simulator (its <see cref="SimulatorServer.Faults"/> can be used to inject failures).</summary>

@@ -3,7 +3,7 @@ using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Application.Agents;
 
 public sealed class CheckAgentServiceTests
 {
