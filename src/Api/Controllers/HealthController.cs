@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Contracts;
 using Wrapper.Api.Errors;
 using Wrapper.Api.Security;
+using Wrapper.Api.Simulation;
 using Wrapper.Application.Agents;
-using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Health;
 
 namespace Wrapper.Api.Controllers;
@@ -19,8 +19,13 @@ namespace Wrapper.Api.Controllers;
 public sealed class HealthController : ControllerBase
 {
     private readonly IMediator _mediator;
+    private readonly SimulatedSides _simulated;
 
-    public HealthController(IMediator mediator) => _mediator = mediator;
+    public HealthController(IMediator mediator, SimulatedSides simulated)
+    {
+        _mediator = mediator;
+        _simulated = simulated;
+    }
 
     /// <summary>Check that Azure OpenAI answers with our credentials.</summary>
     /// <remarks>Spends no tokens: reads the deployment's details (one request per upstream whose circuit is closed), and the result is cached for <c>Health:CacheSeconds</c> (default 5 s) and shared by concurrent callers. Errors use the original shape <c>{"status":"error","error","message","details"}</c>, not ProblemDetails.</remarks>
@@ -38,13 +43,13 @@ public sealed class HealthController : ControllerBase
     [ProducesResponseType<HealthErrorResponse>(StatusCodes.Status503ServiceUnavailable, "application/json")]
     public async Task<HealthResponse> Get(CancellationToken cancellationToken)
     {
-        var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
+        await _mediator.Send(new CheckHealth(), cancellationToken);
         // Informational: the Agent Service's state never changes the status code (reads the agent, no thread, no tokens).
         var agents = await _mediator.Send(new CheckAgentService(), cancellationToken);
         return new HealthResponse
         {
-            AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected",
-            AgentService = agents.ToWireName(),
+            AzureOpenAi = _simulated.OpenAIStatus,
+            AgentService = _simulated.AgentServiceStatusOf(agents),
         };
     }
 }

@@ -12,15 +12,20 @@ namespace Wrapper.Api.Health;
 public sealed class AzureOpenAIReadinessCheck : IHealthCheck
 {
     private readonly IMediator _mediator;
+    private readonly Simulation.SimulatedSides _simulated;
 
-    public AzureOpenAIReadinessCheck(IMediator mediator) => _mediator = mediator;
+    public AzureOpenAIReadinessCheck(IMediator mediator, Simulation.SimulatedSides simulated)
+    {
+        _mediator = mediator;
+        _simulated = simulated;
+    }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
-            return HealthCheckResult.Healthy(mode == Application.Common.Interfaces.UpstreamMode.Simulated ? "simulated" : "connected");
+            await _mediator.Send(new CheckHealth(), cancellationToken);
+            return HealthCheckResult.Healthy(_simulated.OpenAIStatus);
         }
         catch (UpstreamException ex) when (ex.Failure == UpstreamFailure.Throttled)
         {
@@ -38,14 +43,19 @@ public sealed class AzureOpenAIReadinessCheck : IHealthCheck
 public sealed class AgentServiceReadinessCheck : IHealthCheck
 {
     private readonly IMediator _mediator;
+    private readonly Simulation.SimulatedSides _simulated;
 
-    public AgentServiceReadinessCheck(IMediator mediator) => _mediator = mediator;
+    public AgentServiceReadinessCheck(IMediator mediator, Simulation.SimulatedSides simulated)
+    {
+        _mediator = mediator;
+        _simulated = simulated;
+    }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var status = await _mediator.Send(new CheckAgentService(), cancellationToken);
-        return status is AgentServiceStatus.Connected or AgentServiceStatus.Simulated or AgentServiceStatus.NotConfigured
-            ? HealthCheckResult.Healthy(status.ToWireName())
-            : HealthCheckResult.Degraded(status.ToWireName());
+        return status is AgentServiceStatus.Connected or AgentServiceStatus.NotConfigured
+            ? HealthCheckResult.Healthy(_simulated.AgentServiceStatusOf(status))
+            : HealthCheckResult.Degraded(_simulated.AgentServiceStatusOf(status));
     }
 }

@@ -3,9 +3,9 @@ using System.Text.Json.Serialization;
 using MediatR;
 using ModelContextProtocol.Server;
 using Wrapper.Api.Contracts;
+using Wrapper.Api.Simulation;
 using Wrapper.Application.Agents;
 using Wrapper.Application.Chat;
-using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Completion;
 using Wrapper.Application.Grounding;
 using Wrapper.Application.Health;
@@ -18,8 +18,13 @@ namespace Wrapper.Api.Mcp;
 public sealed class WrapperTools
 {
     private readonly IMediator _mediator;
+    private readonly SimulatedSides _simulated;
 
-    public WrapperTools(IMediator mediator) => _mediator = mediator;
+    public WrapperTools(IMediator mediator, SimulatedSides simulated)
+    {
+        _mediator = mediator;
+        _simulated = simulated;
+    }
 
     [McpServerTool(Name = "chat", Title = "Chat", ReadOnly = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Continue a conversation with the Azure OpenAI model. Send the whole conversation, oldest message first; the answer is the assistant's next message with token usage.")]
@@ -52,12 +57,12 @@ public sealed class WrapperTools
     [Description("Check that Azure OpenAI answers with this service's credentials, and report the Agent Service's state.")]
     public async Task<HealthResponse> Health(CancellationToken cancellationToken)
     {
-        var mode = await _mediator.Send(new CheckHealth(), cancellationToken);
+        await _mediator.Send(new CheckHealth(), cancellationToken);
         var agents = await _mediator.Send(new CheckAgentService(), cancellationToken);
         return new HealthResponse
         {
-            AzureOpenAi = mode == UpstreamMode.Simulated ? "simulated" : "connected",
-            AgentService = agents.ToWireName(),
+            AzureOpenAi = _simulated.OpenAIStatus,
+            AgentService = _simulated.AgentServiceStatusOf(agents),
         };
     }
 }

@@ -4,10 +4,11 @@ namespace Wrapper.Application.Health;
 
 /// <summary>Check that the model service is reachable with our credentials. Derived from the circuit breakers first
 /// (when every upstream's circuit is open the answer is known without sending anything), then from the upstream
-/// probe, which spends no tokens and whose result is shared for a few seconds.</summary>
-public sealed record CheckHealth : IRequest<UpstreamMode>;
+/// probe, which spends no tokens and whose result is shared for a few seconds. Returns when it is; throws
+/// <see cref="UpstreamException"/> otherwise.</summary>
+public sealed record CheckHealth : IRequest<Unit>;
 
-public sealed class CheckHealthHandler : IRequestHandler<CheckHealth, UpstreamMode>
+public sealed class CheckHealthHandler : IRequestHandler<CheckHealth, Unit>
 {
     private readonly IUpstreamHealthProbe _probe;
     private readonly TimeProvider _time;
@@ -20,14 +21,15 @@ public sealed class CheckHealthHandler : IRequestHandler<CheckHealth, UpstreamMo
         _time = time ?? TimeProvider.System;
     }
 
-    public Task<UpstreamMode> Handle(CheckHealth request, CancellationToken cancellationToken)
+    public async Task<Unit> Handle(CheckHealth request, CancellationToken cancellationToken)
     {
         if (_pool is not null && AllCircuitsOpen(_pool.Upstreams, _time.GetUtcNow()) is { } open)
         {
             throw open;
         }
 
-        return _probe.ProbeAsync(cancellationToken);
+        await _probe.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        return Unit.Value;
     }
 
     /// <summary>When every upstream's circuit is open: the failure to report, with the earliest recovery as its
