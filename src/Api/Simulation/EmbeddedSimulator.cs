@@ -79,7 +79,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         // A configured upstream pool (AzureOpenAI:Upstreams) is a real endpoint too: no simulator stands in for it.
         var openAISimulated = string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"])
                               && string.IsNullOrWhiteSpace(configuration[UpstreamPoolEndpointKey]);
-        var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceCollectionExtensions.EndpointKey]);
+        var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceOptions.EndpointKey]);
         if (!openAISimulated && !agentsSimulated)
         {
             return false;

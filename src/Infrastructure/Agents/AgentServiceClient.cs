@@ -35,7 +35,7 @@ public sealed class AgentServiceClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _endpoint = options.Endpoint ?? throw new InvalidOperationException($"No Agent Service endpoint: set {AgentServiceCollectionExtensions.EndpointKey}.");
+        _endpoint = options.Endpoint ?? throw new InvalidOperationException($"No Agent Service endpoint: set {AgentServiceOptions.EndpointKey}.");
         _apiVersion = options.ApiVersion;
         _logger = loggerFactory.CreateLogger<AgentServiceClient>();
 

@@ -13,12 +13,6 @@ namespace Wrapper.Infrastructure.Agents;
 
 public static class AgentServiceCollectionExtensions
 {
-    /// <summary>The project endpoint (the original service's variable).</summary>
-    public const string EndpointKey = "AZURE_AI_PROJECT_ENDPOINT";
-
-    /// <summary>The Bing grounding agent's id (the original service's variable).</summary>
-    public const string AgentIdKey = "AZURE_AI_AGENT_ID";
-
     /// <summary>The key of a <see cref="TokenCredential"/> keyed service the host may register for the Agent Service
     /// alone; without one, the shared <see cref="TokenCredential"/> (DefaultAzureCredential) is used.</summary>
     public const string CredentialKey = "AgentService";
@@ -33,8 +27,8 @@ public static class AgentServiceCollectionExtensions
         services.BindWithAliases<AgentServiceOptions>(configuration,
             (AgentServiceOptions.SectionName, ""),
             (AgentServiceOptions.AgentsSectionName, nameof(AgentServiceOptions.Agents)),
-            (EndpointKey, nameof(AgentServiceOptions.Endpoint)),
-            (AgentIdKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentId)}"));
+            (AgentServiceOptions.EndpointKey, nameof(AgentServiceOptions.Endpoint)),
+            (AgentServiceOptions.AgentIdKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentId)}"));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentServiceOptions>, AgentServiceOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);

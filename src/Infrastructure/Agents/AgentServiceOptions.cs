@@ -18,6 +18,13 @@ public sealed class AgentServiceOptions
     /// <summary>Configuration section of the agents (<c>Agents:&lt;name&gt;:AgentId</c>).</summary>
     public const string AgentsSectionName = "Agents";
 
+    /// <summary>The project endpoint (the original service's variable; wins over <c>AgentService:Endpoint</c>).</summary>
+    public const string EndpointKey = "AZURE_AI_PROJECT_ENDPOINT";
+
+    /// <summary>The Bing grounding agent's id (the original service's variable; wins over
+    /// <c>Agents:bing-grounding:AgentId</c>).</summary>
+    public const string AgentIdKey = "AZURE_AI_AGENT_ID";
+
     /// <summary>The project endpoint, e.g. <c>https://my-resource.services.ai.azure.com/api/projects/my-project</c>
     /// (<c>AZURE_AI_PROJECT_ENDPOINT</c>). Null: no Agent Service is configured.</summary>
     public Uri? Endpoint { get; set; }

@@ -13,13 +13,13 @@ public sealed partial class AgentServiceOptionsValidator : IValidateOptions<Agen
         var errors = new List<string>();
         if (options.Endpoint is { IsAbsoluteUri: false })
         {
-            errors.Add($"{AgentServiceCollectionExtensions.EndpointKey} must be an absolute https URL, e.g. " +
+            errors.Add($"{AgentServiceOptions.EndpointKey} must be an absolute https URL, e.g. " +
                        "https://my-resource.services.ai.azure.com/api/projects/my-project.");
         }
         else if (options.Endpoint is { } endpoint && endpoint is not { Scheme: "https", Host.Length: > 0 })
         {
             // Azure.Core's bearer-token policy refuses to send a token over plain http.
-            errors.Add($"{AgentServiceCollectionExtensions.EndpointKey} must be an https URL (bearer tokens are never sent over http).");
+            errors.Add($"{AgentServiceOptions.EndpointKey} must be an https URL (bearer tokens are never sent over http).");
         }
 
         if (string.IsNullOrWhiteSpace(options.ApiVersion) || !Token().IsMatch(options.ApiVersion))

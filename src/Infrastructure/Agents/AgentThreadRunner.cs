@@ -216,7 +216,7 @@ public sealed class AgentThreadRunner
         code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     private static UpstreamException NotConfigured() =>
-        new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceCollectionExtensions.EndpointKey}.");
+        new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceOptions.EndpointKey}.");
 
     /// <summary>Cancels the run if it is still going. When the run was requested but its id never arrived (the caller
     /// left or the deadline passed meanwhile), the thread's newest runs are listed and any still going is cancelled.</summary>
