@@ -45,9 +45,10 @@ public sealed class AliasedBinding<TOptions> : IConfigureOptions<TOptions>, IVal
         foreach (var (from, to) in sources)
         {
             var section = configuration.GetSection(from);
-            var leaves = section.Value is { } own
-                ? [new KeyValuePair<string, string?>(string.Empty, own)]
-                : section.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null);
+            // A section that has children is read through them, even when a source also gives the section itself a value.
+            var leaves = section.GetChildren().Any()
+                ? section.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null)
+                : section.Value is { } own ? [new KeyValuePair<string, string?>(string.Empty, own)] : [];
             foreach (var (relative, raw) in leaves)
             {
                 var sourceKey = relative.Length == 0 ? from : $"{from}:{relative}";

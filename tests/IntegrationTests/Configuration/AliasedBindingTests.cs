@@ -64,6 +64,18 @@ public sealed class AliasedBindingTests
     }
 
     [Test]
+    public void ASectionWithAValueOfItsOwn_IsStillReadThroughItsChildren()
+    {
+        var (options, errors) = Bind(new() { ["Sample"] = "", ["Sample:Count"] = "0" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(errors, Is.Empty);
+            Assert.That(options.Count, Is.Zero);
+        }
+    }
+
+    [Test]
     public void BlankValues_CountAsUnset_EvenInAnAlias()
     {
         var (options, errors) = Bind(new()
