@@ -83,9 +83,4 @@ public static class DependencyInjection
         app.MapMcpTools();
         return app;
     }
-
-    /// <summary>True when Azure OpenAI answers come from a simulator (<c>OPENAI_SIMULATED=true</c>, set by the embedded
-    /// one); <see cref="SimulatedSides"/> has both sides.</summary>
-    public static bool IsSimulated(IConfiguration configuration) =>
-        bool.TryParse(configuration["OPENAI_SIMULATED"], out var simulated) && simulated;
 }

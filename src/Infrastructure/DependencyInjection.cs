@@ -19,18 +19,26 @@ namespace Wrapper.Infrastructure;
 
 public static class DependencyInjection
 {
-    /// <summary>Registers the upstream adapters and their validated options. Options bind from the original
-    /// environment variable names (see <see cref="ConfigurationKeys"/>) and are validated at start.</summary>
+    /// <summary>Registers the upstream adapters and their validated options. Options bind from their sections and the
+    /// original environment variable names, which win (OPENAI_PROMPT over <c>Chat:SystemPrompt</c>, OPENAI_ENDPOINT over
+    /// <c>AzureOpenAI:Endpoint</c>, ...; see <see cref="ConfigurationKeys"/>), and are validated at start.</summary>
     public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddOptions<ChatOptions>().Bind(configuration.GetSection(ChatOptions.SectionName));
-        services.AddSingleton<IConfigureOptions<ChatOptions>>(new ChatOptionsSetup(configuration));
+        services.BindWithAliases<ChatOptions>(configuration,
+            (ChatOptions.SectionName, ""),
+            (ConfigurationKeys.OpenAIPrompt, nameof(ChatOptions.SystemPrompt)));
 
-        services.AddOptions<AzureOpenAIOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<AzureOpenAIOptions>>(new AzureOpenAIOptionsSetup(configuration));
+        services.BindWithAliases<AzureOpenAIOptions>(configuration,
+            (AzureOpenAIOptions.SectionName, ""),
+            (ConfigurationKeys.OpenAIEndpoint, nameof(AzureOpenAIOptions.Endpoint)),
+            (ConfigurationKeys.OpenAIApiKey, nameof(AzureOpenAIOptions.ApiKey)),
+            (ConfigurationKeys.OpenAIApiVersion, nameof(AzureOpenAIOptions.ApiVersion)),
+            (ConfigurationKeys.OpenAIDeployment, nameof(AzureOpenAIOptions.Deployment)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AzureOpenAIOptions>, AzureOpenAIOptionsValidator>());
+        // Binding cannot tell a configured value from a default: whether AzureOpenAI:MaxRetries was set is read here.
+        services.Configure<AzureOpenAIOptions>(o => o.MaxRetriesConfigured = !string.IsNullOrWhiteSpace(configuration[ConfigurationKeys.MaxRetries]));
 
         services.TryAddSingleton(TimeProvider.System);
         // One credential for the process (it caches tokens); created only when some client needs Entra ID.

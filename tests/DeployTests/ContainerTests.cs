@@ -46,6 +46,24 @@ public class ContainerTests
     }
 
     [Test]
+    public void Image_includes_the_simulator_unless_built_with_INCLUDE_SIMULATOR_false()
+    {
+        var build = Image.Stages[0];
+        var restore = build.Instructions("RUN").Single(r => r.Contains("dotnet restore", StringComparison.Ordinal));
+        var publish = build.Instructions("RUN").Single(r => r.Contains("dotnet publish", StringComparison.Ordinal));
+        var project = File.ReadAllText(Path.Combine(DeployPaths.DeployDirectory, "..", "src", "Api", "Wrapper.Api.csproj"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(build.Resolve("${INCLUDE_SIMULATOR}"), Is.EqualTo("true"), "the default image keeps it (compose, smoke deployments)");
+            Assert.That(restore, Does.Contain("-p:IncludeSimulator=${INCLUDE_SIMULATOR}"), "restore sees the same project references");
+            Assert.That(publish, Does.Contain("-p:IncludeSimulator=${INCLUDE_SIMULATOR}"));
+            Assert.That(project, Does.Contain("Condition=\"'$(IncludeSimulator)' == 'true'\"").And.Contain("INCLUDE_SIMULATOR"),
+                "the Api project honours the property");
+        }
+    }
+
+    [Test]
     public void Build_context_filter_keeps_build_output_and_secrets_out()
     {
         var ignored = File.ReadAllLines(Path.Combine(DeployPaths.ContainerDirectory, "Dockerfile.dockerignore"))

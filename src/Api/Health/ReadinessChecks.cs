@@ -43,9 +43,10 @@ public sealed class AgentServiceReadinessCheck : IHealthCheck
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var status = await _health.AgentServiceAsync(cancellationToken);
-        return status is AgentServiceStatus.Connected or AgentServiceStatus.Simulated or AgentServiceStatus.NotConfigured
-            ? HealthCheckResult.Healthy(status.ToWireName())
-            : HealthCheckResult.Degraded(status.ToWireName());
+        var name = _health.AgentServiceName(status);
+        return status is AgentServiceStatus.Connected or AgentServiceStatus.NotConfigured
+            ? HealthCheckResult.Healthy(name)
+            : HealthCheckResult.Degraded(name);
     }
 }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Azure.Core;
+using Wrapper.Application.Grounding;
 using Wrapper.Infrastructure.Agents;
 using Wrapper.Simulator;
 
@@ -30,6 +32,14 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// Unset: allowed in Development only; <c>false</c> refuses even there.</summary>
     public const string AllowKey = "WRAPPER_ALLOW_SIMULATOR";
 
+    /// <summary>The simulator's default agents, which replace configured ones when it stands in for the Agent Service:
+    /// <c>bing-grounding</c> → <c>asst_bing</c>, <c>plain</c> → <c>asst_plain</c>.</summary>
+    public static IReadOnlyDictionary<string, string> AgentIds { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        [AskGroundedQuestion.AgentName] = "asst_bing",
+        [PlainAgent.AgentName] = "asst_plain",
+    };
+
     private readonly ILogger<EmbeddedSimulator> _logger;
 
     private EmbeddedSimulator(SimulatorServer server, string deployment, bool openAISimulated, bool agentsSimulated, ILogger<EmbeddedSimulator> logger)
@@ -46,7 +56,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     public bool OpenAISimulated { get; }
 
     /// <summary>True when the agent endpoints use this simulator (no AZURE_AI_PROJECT_ENDPOINT): over https with its
-    /// self-signed certificate pinned, and a per-process random bearer token (agents-owned edit).</summary>
+    /// self-signed certificate pinned, and a per-process random bearer token.</summary>
     public bool AgentsSimulated { get; }
 
     /// <summary>The running simulator (its <see cref="SimulatorServer.Faults"/> can be used to inject failures).</summary>
@@ -59,7 +69,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// When neither <c>OPENAI_ENDPOINT</c> nor <c>AzureOpenAI:Upstreams:0:Endpoint</c> is set: starts the simulator
     /// with a random per-process key, points the configuration at it (<c>OPENAI_ENDPOINT</c>, <c>OPENAI_API_KEY</c>, <c>OPENAI_SIMULATED=true</c>) and
     /// registers it with the host. Likewise, when <c>AZURE_AI_PROJECT_ENDPOINT</c> is not set, points the agents at
-    /// its https endpoint (<see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>). Returns false,
+    /// its https endpoint (<see cref="UseForAgentService"/>). Returns false,
     /// changing nothing, when both endpoints are configured. Throws <see cref="SimulatorNotAllowedException"/>, before
     /// starting anything, when an endpoint is missing and simulating it is not allowed (<see cref="EnsureAllowed"/>).
     /// </summary>
@@ -69,7 +79,7 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
         // A configured upstream pool (AzureOpenAI:Upstreams) is a real endpoint too: no simulator stands in for it.
         var openAISimulated = string.IsNullOrWhiteSpace(configuration["OPENAI_ENDPOINT"])
                               && string.IsNullOrWhiteSpace(configuration[UpstreamPoolEndpointKey]);
-        var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceOptionsSetup.EndpointKey]);
+        var agentsSimulated = string.IsNullOrWhiteSpace(configuration[AgentServiceOptions.EndpointKey]);
         if (!openAISimulated && !agentsSimulated)
         {
             return false;
@@ -113,19 +123,45 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
                 ["OPENAI_ENDPOINT"] = server.HttpAddress.ToString(),
                 ["OPENAI_API_KEY"] = apiKey,
                 ["OPENAI_MODEL_DEPLOYMENT_NAME"] = deployment,
-                ["OPENAI_SIMULATED"] = "true",
+                [SimulatedSides.OpenAISimulatedKey] = "true",
             });
         }
 
         if (agentsSimulated)
         {
-            builder.Services.UseSimulatedAgentService(new Uri(server.HttpsAddress, "api/projects/simulator"), server.Certificate, agentToken);
+            UseForAgentService(builder.Services, new Uri(server.HttpsAddress, "api/projects/simulator"), server.Certificate, agentToken);
         }
 
         // Created by a factory so that the container disposes it (and so the simulator) with the host.
         builder.Services.AddSingleton(sp => new EmbeddedSimulator(server, deployment, openAISimulated, agentsSimulated, sp.GetRequiredService<ILogger<EmbeddedSimulator>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSimulator>());
         return true;
+    }
+
+    /// <summary>
+    /// Points the Agent Service adapter at a simulator, as configuration: its https endpoint and the one certificate to
+    /// trust for it (options), the bearer token it expects (a <see cref="TokenCredential"/> registered for the Agent
+    /// Service alone, <see cref="AgentServiceCollectionExtensions.CredentialKey"/>), and its agent ids (by default
+    /// <see cref="AgentIds"/>), which replace configured ones. Infrastructure sees an endpoint and a credential.
+    /// </summary>
+    public static IServiceCollection UseForAgentService(IServiceCollection services, Uri endpoint,
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string token, IReadOnlyDictionary<string, string>? agentIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentException.ThrowIfNullOrEmpty(token);
+
+        services.AddKeyedSingleton<TokenCredential>(AgentServiceCollectionExtensions.CredentialKey, new StaticTokenCredential(token));
+        services.PostConfigure<AgentServiceOptions>(options =>
+        {
+            options.Endpoint = endpoint;
+            options.TrustedCertificate = certificate;
+            foreach (var (name, id) in agentIds ?? AgentIds)
+            {
+                options.Agents[name] = new AgentDefinition { AgentId = id };
+            }
+        });
+        return services;
     }
 
     /// <summary>

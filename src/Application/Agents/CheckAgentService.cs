@@ -12,11 +12,9 @@ public sealed record CheckAgentService : IRequest<AgentServiceStatus>
 /// <summary>The Agent Service as /health reports it (<c>agent_service</c>).</summary>
 public enum AgentServiceStatus
 {
-    /// <summary>Neither an Azure project endpoint nor the simulator is configured.</summary>
+    /// <summary>No Agent Service endpoint is configured.</summary>
     NotConfigured,
-    /// <summary>The in-process simulator answers.</summary>
-    Simulated,
-    /// <summary>The real Agent Service answers and knows the agent.</summary>
+    /// <summary>The Agent Service answers and knows the agent.</summary>
     Connected,
     /// <summary>The Agent Service refused our credentials.</summary>
     Unauthorized,
@@ -34,18 +32,17 @@ public sealed class CheckAgentServiceHandler : IRequestHandler<CheckAgentService
 
     public async Task<AgentServiceStatus> Handle(CheckAgentService request, CancellationToken cancellationToken)
     {
-        if (_agents.Mode is not { } mode)
+        if (!_agents.IsConfigured)
         {
             return AgentServiceStatus.NotConfigured;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CheckAgentService.Timeout);
-        var reachable = mode == UpstreamMode.Simulated ? AgentServiceStatus.Simulated : AgentServiceStatus.Connected;
         try
         {
             await _agents.ProbeAsync(timeout.Token).ConfigureAwait(false);
-            return reachable;
+            return AgentServiceStatus.Connected;
         }
         catch (UpstreamException ex)
         {
@@ -54,7 +51,7 @@ public sealed class CheckAgentServiceHandler : IRequestHandler<CheckAgentService
                 UpstreamFailure.Authentication => AgentServiceStatus.Unauthorized,
                 UpstreamFailure.NotFound => AgentServiceStatus.AgentNotFound,
                 // A throttled service is up and accepted our credentials.
-                UpstreamFailure.Throttled => reachable,
+                UpstreamFailure.Throttled => AgentServiceStatus.Connected,
                 _ => AgentServiceStatus.Unreachable,
             };
         }
@@ -67,12 +64,11 @@ public sealed class CheckAgentServiceHandler : IRequestHandler<CheckAgentService
 
 public static class AgentServiceStatusExtensions
 {
-    /// <summary>The snake_case value /health shows: <c>not_configured</c>, <c>simulated</c>, <c>connected</c>,
-    /// <c>unauthorized</c>, <c>agent_not_found</c> or <c>unreachable</c>.</summary>
+    /// <summary>The snake_case value /health shows: <c>not_configured</c>, <c>connected</c>, <c>unauthorized</c>,
+    /// <c>agent_not_found</c> or <c>unreachable</c>.</summary>
     public static string ToWireName(this AgentServiceStatus status) => status switch
     {
         AgentServiceStatus.NotConfigured => "not_configured",
-        AgentServiceStatus.Simulated => "simulated",
         AgentServiceStatus.Connected => "connected",
         AgentServiceStatus.Unauthorized => "unauthorized",
         AgentServiceStatus.AgentNotFound => "agent_not_found",

@@ -49,14 +49,14 @@ public abstract class AgentBase
         if (Endpoint is null)
         {
             throw new UpstreamException(UpstreamFailure.Unavailable,
-                $"No Agent Service is configured: set {AgentServiceOptionsSetup.EndpointKey}.");
+                $"No Agent Service is configured: set {AgentServiceOptions.EndpointKey}.");
         }
 
         if (AgentId is not { } agentId)
         {
             throw new UpstreamException(UpstreamFailure.Unavailable,
                 $"The agent '{Name}' is not configured: set {AgentServiceOptions.AgentsSectionName}:{Name}:AgentId" +
-                (Name == Application.Grounding.AskGroundedQuestion.AgentName ? $" (or {AgentServiceOptionsSetup.AgentIdKey})." : "."));
+                (Name == Application.Grounding.AskGroundedQuestion.AgentName ? $" (or {AgentServiceOptions.AgentIdKey})." : "."));
         }
 
         return _runner.RunAsync(agentId, question, cancellationToken);

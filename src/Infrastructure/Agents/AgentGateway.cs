@@ -11,9 +11,8 @@ public sealed class AgentGateway : IAgentGateway
     private readonly Dictionary<string, AgentBase> _agents;
     private readonly AgentServiceClient? _client;
     private readonly AgentThreadRunner _runner;
-    private readonly bool _simulated;
 
-    public AgentGateway(IEnumerable<AgentBase> agents, AgentServiceConnection connection, AgentThreadRunner runner)
+    public AgentGateway(IEnumerable<AgentBase> agents, OptionalAgentServiceClient client, AgentThreadRunner runner)
     {
         _runner = runner;
         _agents = new Dictionary<string, AgentBase>(StringComparer.OrdinalIgnoreCase);
@@ -25,13 +24,12 @@ public sealed class AgentGateway : IAgentGateway
             }
         }
 
-        _client = connection.Client;
-        _simulated = connection.Simulated;
+        _client = client.Client;
     }
 
     public IReadOnlyCollection<string> AgentNames => _agents.Keys;
 
-    public UpstreamMode? Mode => _client is null ? null : _simulated ? UpstreamMode.Simulated : UpstreamMode.Azure;
+    public bool IsConfigured => _client is not null;
 
     public Task<AgentAnswer> AskAsync(string agentName, AgentQuestion question, CancellationToken cancellationToken) =>
         _agents.TryGetValue(agentName, out var agent)

@@ -36,7 +36,7 @@ public sealed class AgentServiceClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _endpoint = options.Endpoint ?? throw new InvalidOperationException($"No Agent Service endpoint: set {AgentServiceOptionsSetup.EndpointKey}.");
+        _endpoint = options.Endpoint ?? throw new InvalidOperationException($"No Agent Service endpoint: set {AgentServiceOptions.EndpointKey}.");
         _apiVersion = options.ApiVersion;
         _logger = loggerFactory.CreateLogger<AgentServiceClient>();
 
@@ -285,8 +285,8 @@ public sealed class AgentServiceClient : IDisposable
         return UpstreamStatusMap.ToException("The Agent Service", response.Status, code, UpstreamRetryAfter.Read(response, DateTimeOffset.UtcNow), what);
     }
 
-    /// <summary>No redirects (our token is not for elsewhere), pooled connections renewed for DNS changes, and, in simulated
-    /// mode only, the simulator's own certificate trusted by SHA-256 thumbprint.</summary>
+    /// <summary>No redirects (our token is not for elsewhere), pooled connections renewed for DNS changes, and, when the
+    /// options carry a <see cref="AgentServiceOptions.TrustedCertificate"/>, that certificate trusted by SHA-256 thumbprint.</summary>
     private static SocketsHttpHandler CreateHandler(AgentServiceOptions options)
     {
         var handler = new SocketsHttpHandler

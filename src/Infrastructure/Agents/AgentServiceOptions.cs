@@ -3,11 +3,12 @@ using System.Security.Cryptography.X509Certificates;
 namespace Wrapper.Infrastructure.Agents;
 
 /// <summary>
-/// How to reach the Azure AI Foundry Agent Service (or the simulator) and which agents to use. Filled by
-/// <see cref="AgentServiceOptionsSetup"/> from <c>AZURE_AI_PROJECT_ENDPOINT</c>, <c>AZURE_AI_AGENT_ID</c>, the
-/// <c>AgentService</c> section (timeouts, polling, retries) and the <c>Agents</c> section (one entry per agent name:
-/// <c>Agents:plain:AgentId</c>, environment <c>Agents__plain__AgentId</c>); checked at start by
-/// <see cref="AgentServiceOptionsValidator"/>.
+/// How to reach the Azure AI Foundry Agent Service and which agents to use. Bound
+/// (<see cref="Configuration.AliasedBinding{TOptions}"/>, by <see cref="AgentServiceCollectionExtensions.AddAgents"/>) from
+/// the <c>AgentService</c> section (timeouts, polling, retries), the <c>Agents</c> section (one entry per agent name:
+/// <c>Agents:plain:AgentId</c>, environment <c>Agents__plain__AgentId</c>) and the original variable names, which win:
+/// <c>AZURE_AI_PROJECT_ENDPOINT</c> (<see cref="Endpoint"/>) and <c>AZURE_AI_AGENT_ID</c> (the <c>bing-grounding</c>
+/// agent); checked at start by <see cref="AgentServiceOptionsValidator"/>.
 /// </summary>
 public sealed class AgentServiceOptions
 {
@@ -16,6 +17,13 @@ public sealed class AgentServiceOptions
 
     /// <summary>Configuration section of the agents (<c>Agents:&lt;name&gt;:AgentId</c>).</summary>
     public const string AgentsSectionName = "Agents";
+
+    /// <summary>The project endpoint (the original service's variable; wins over <c>AgentService:Endpoint</c>).</summary>
+    public const string EndpointKey = "AZURE_AI_PROJECT_ENDPOINT";
+
+    /// <summary>The Bing grounding agent's id (the original service's variable; wins over
+    /// <c>Agents:bing-grounding:AgentId</c>).</summary>
+    public const string AgentIdKey = "AZURE_AI_AGENT_ID";
 
     /// <summary>The project endpoint, e.g. <c>https://my-resource.services.ai.azure.com/api/projects/my-project</c>
     /// (<c>AZURE_AI_PROJECT_ENDPOINT</c>). Null: no Agent Service is configured.</summary>
@@ -57,14 +65,8 @@ public sealed class AgentServiceOptions
     /// has gone or the deadline passed (<c>AgentService:CleanupTimeoutSeconds</c>, default 10).</summary>
     public double CleanupTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>True when the endpoint is the simulator (set in code by <see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>).</summary>
-    public bool Simulated { get; set; }
-
-    /// <summary>The bearer token the simulator expects (simulated mode only; set in code, never from configuration).</summary>
-    public string? SimulatorToken { get; set; }
-
-    /// <summary>The one certificate trusted for the endpoint's TLS besides the system's trust: the embedded simulator's
-    /// self-signed one, compared by SHA-256 thumbprint (simulated mode only; set in code, never from configuration).</summary>
+    /// <summary>The one certificate trusted for the endpoint's TLS besides the system's trust (e.g. a self-signed one of a
+    /// test endpoint), compared by SHA-256 thumbprint. Set in code by the host, never from configuration.</summary>
     public X509Certificate2? TrustedCertificate { get; set; }
 
     public TimeSpan RunDeadline => TimeSpan.FromSeconds(RunDeadlineSeconds);
@@ -80,12 +82,6 @@ public sealed class AgentServiceOptions
     public TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
 
     public TimeSpan CleanupTimeout => TimeSpan.FromSeconds(CleanupTimeoutSeconds);
-
-    /// <summary>The configured endpoint text when it was not an absolute URL; reported by validation.</summary>
-    internal string? EndpointError { get; set; }
-
-    /// <summary>Configuration values that could not be parsed; reported by validation with their keys.</summary>
-    internal List<string> BindingErrors { get; } = [];
 
     /// <summary>The agent id configured for <paramref name="agentName"/>, or null.</summary>
     public string? AgentIdOf(string agentName) =>

@@ -3,22 +3,23 @@ using Microsoft.Extensions.Options;
 
 namespace Wrapper.Infrastructure.Agents;
 
-/// <summary>Checks <see cref="AgentServiceOptions"/> at start; every message names the setting to fix. No endpoint is
-/// valid (the agent endpoints then answer 503 and /health reports <c>not_configured</c>).</summary>
+/// <summary>Checks <see cref="AgentServiceOptions"/> at start; every message names the setting to fix (values that are not
+/// numbers at all are reported by <see cref="Configuration.AliasedBinding{TOptions}"/>). No endpoint is valid (the agent
+/// endpoints then answer 503 and /health reports <c>not_configured</c>).</summary>
 public sealed partial class AgentServiceOptionsValidator : IValidateOptions<AgentServiceOptions>
 {
     public ValidateOptionsResult Validate(string? name, AgentServiceOptions options)
     {
-        var errors = new List<string>(options.BindingErrors);
-        if (options.EndpointError is not null)
+        var errors = new List<string>();
+        if (options.Endpoint is { IsAbsoluteUri: false })
         {
-            errors.Add($"{AgentServiceOptionsSetup.EndpointKey} must be an absolute https URL, e.g. " +
+            errors.Add($"{AgentServiceOptions.EndpointKey} must be an absolute https URL, e.g. " +
                        "https://my-resource.services.ai.azure.com/api/projects/my-project.");
         }
         else if (options.Endpoint is { } endpoint && endpoint is not { Scheme: "https", Host.Length: > 0 })
         {
             // Azure.Core's bearer-token policy refuses to send a token over plain http.
-            errors.Add($"{AgentServiceOptionsSetup.EndpointKey} must be an https URL (bearer tokens are never sent over http).");
+            errors.Add($"{AgentServiceOptions.EndpointKey} must be an https URL (bearer tokens are never sent over http).");
         }
 
         if (string.IsNullOrWhiteSpace(options.ApiVersion) || !Token().IsMatch(options.ApiVersion))
@@ -48,11 +49,6 @@ public sealed partial class AgentServiceOptionsValidator : IValidateOptions<Agen
         Range(errors, "RetryBaseDelayMs", options.RetryBaseDelayMs, 0, 10_000);
         Range(errors, "MaxRetryDelaySeconds", options.MaxRetryDelaySeconds, 0, 60);
         Range(errors, "CleanupTimeoutSeconds", options.CleanupTimeoutSeconds, 0.1, 300);
-
-        if (options.Simulated && string.IsNullOrEmpty(options.SimulatorToken))
-        {
-            errors.Add("The simulated Agent Service needs its bearer token.");
-        }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

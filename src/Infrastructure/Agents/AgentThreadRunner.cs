@@ -40,9 +40,9 @@ public sealed class AgentThreadRunner
     private readonly TimeProvider _time;
     private readonly ILogger<AgentThreadRunner> _logger;
 
-    public AgentThreadRunner(AgentServiceConnection connection, IOptions<AgentServiceOptions> options, TimeProvider time, ILogger<AgentThreadRunner> logger)
+    public AgentThreadRunner(OptionalAgentServiceClient client, IOptions<AgentServiceOptions> options, TimeProvider time, ILogger<AgentThreadRunner> logger)
     {
-        _client = connection.Client;
+        _client = client.Client;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -213,7 +213,7 @@ public sealed class AgentThreadRunner
     };
 
     private static UpstreamException NotConfigured() =>
-        new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceOptionsSetup.EndpointKey}.");
+        new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceOptions.EndpointKey}.");
 
     /// <summary>Cancels the run if it is still going. When the run was requested but its id never arrived (the caller
     /// left or the deadline passed meanwhile), the thread's newest runs are listed and any still going is cancelled.</summary>

@@ -4,7 +4,8 @@ using Wrapper.Infrastructure.OpenAI;
 
 namespace Wrapper.Infrastructure.Configuration;
 
-/// <summary>Checks <see cref="AzureOpenAIOptions"/> at start; every message names the setting to fix.</summary>
+/// <summary>Checks <see cref="AzureOpenAIOptions"/> at start; every message names the setting to fix (values that are not
+/// numbers or booleans at all are reported by <see cref="AliasedBinding{TOptions}"/>).</summary>
 public sealed partial class AzureOpenAIOptionsValidator : IValidateOptions<AzureOpenAIOptions>
 {
     private const string EndpointMessage =
@@ -24,7 +25,7 @@ public sealed partial class AzureOpenAIOptionsValidator : IValidateOptions<Azure
 
     public ValidateOptionsResult Validate(string? name, AzureOpenAIOptions options)
     {
-        var errors = new List<string>(options.BindingErrors);
+        var errors = new List<string>();
 
         if (options.Upstreams.Count == 0 && !IsHttpUrl(options.Endpoint))
         {

@@ -1,7 +1,8 @@
 namespace Wrapper.Infrastructure.Configuration;
 
-/// <summary>The configuration keys of the Azure OpenAI adapter: the original service's environment variable names,
-/// plus the tuning knobs of the <c>AzureOpenAI</c> section.</summary>
+/// <summary>The configuration keys of the Azure OpenAI adapter, as start-up messages name them: the original service's
+/// environment variable names (aliases bound by <see cref="DependencyInjection.AddInfrastructure"/>), plus the tuning
+/// knobs of the <c>AzureOpenAI</c> section.</summary>
 public static class ConfigurationKeys
 {
     public const string OpenAIEndpoint = "OPENAI_ENDPOINT";
@@ -9,9 +10,6 @@ public static class ConfigurationKeys
     public const string OpenAIApiVersion = "OPENAI_API_VERSION";
     public const string OpenAIDeployment = "OPENAI_MODEL_DEPLOYMENT_NAME";
     public const string OpenAIPrompt = "OPENAI_PROMPT";
-
-    /// <summary>Set (true) by the Api when it embeds the simulator.</summary>
-    public const string OpenAISimulated = "OPENAI_SIMULATED";
 
     public const string RequestTimeoutSeconds = "AzureOpenAI:RequestTimeoutSeconds";
     public const string MaxRetries = "AzureOpenAI:MaxRetries";

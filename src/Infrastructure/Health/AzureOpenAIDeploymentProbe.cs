@@ -51,7 +51,7 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
     }
 
     /// <inheritdoc />
-    public async Task<UpstreamMode> ProbeAsync(CancellationToken cancellationToken)
+    public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var candidates = _pool.PooledUpstreams
@@ -82,7 +82,7 @@ public sealed class AzureOpenAIDeploymentProbe : IUpstreamHealthProbe
 
                 // One upstream answers: the service is healthy. The other probes are not needed any more.
                 await stop.CancelAsync().ConfigureAwait(false);
-                return _options.Simulated ? UpstreamMode.Simulated : UpstreamMode.Azure;
+                return;
             }
         }
         finally

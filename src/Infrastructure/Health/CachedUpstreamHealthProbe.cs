@@ -15,7 +15,7 @@ public sealed class CachedUpstreamHealthProbe : IUpstreamHealthProbe
     private readonly TimeProvider _time;
     private readonly TimeSpan _ttl;
     private readonly Lock _gate = new();
-    private Task<UpstreamMode>? _current;
+    private Task? _current;
     private long _completedAt;
 
     public CachedUpstreamHealthProbe(IUpstreamHealthProbe inner, IOptions<HealthProbeOptions> options, TimeProvider time)
@@ -27,9 +27,9 @@ public sealed class CachedUpstreamHealthProbe : IUpstreamHealthProbe
     }
 
     /// <inheritdoc />
-    public Task<UpstreamMode> ProbeAsync(CancellationToken cancellationToken)
+    public Task ProbeAsync(CancellationToken cancellationToken)
     {
-        Task<UpstreamMode> probe;
+        Task probe;
         lock (_gate)
         {
             if (_current is null || (_current.IsCompleted && _time.GetElapsedTime(_completedAt) >= _ttl))
@@ -43,13 +43,13 @@ public sealed class CachedUpstreamHealthProbe : IUpstreamHealthProbe
         return probe.WaitAsync(cancellationToken);
     }
 
-    private async Task<UpstreamMode> RunAsync()
+    private async Task RunAsync()
     {
         await Task.Yield(); // never run the probe inside the lock
         try
         {
             // Not the caller's token: the probe is shared, and its own deadline bounds it.
-            return await _inner.ProbeAsync(CancellationToken.None).ConfigureAwait(false);
+            await _inner.ProbeAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {

@@ -4,10 +4,10 @@ using Wrapper.Infrastructure.Resilience;
 namespace Wrapper.Infrastructure.OpenAI;
 
 /// <summary>
-/// How to reach Azure OpenAI (or the simulator). Bound from the original environment variable names
-/// (OPENAI_ENDPOINT, OPENAI_API_KEY, OPENAI_API_VERSION, OPENAI_MODEL_DEPLOYMENT_NAME, OPENAI_SIMULATED) and the
-/// <c>AzureOpenAI</c> section (timeouts, retries, the upstream pool and its circuit breakers) by
-/// <see cref="Configuration.AzureOpenAIOptionsSetup"/>; validated at start by
+/// How to reach Azure OpenAI. Bound (<see cref="Configuration.AliasedBinding{TOptions}"/>) from the <c>AzureOpenAI</c>
+/// section (timeouts, retries, the upstream pool and its circuit breakers) and the original environment variable names,
+/// which win: OPENAI_ENDPOINT (<see cref="Endpoint"/>), OPENAI_API_KEY, OPENAI_API_VERSION, OPENAI_MODEL_DEPLOYMENT_NAME
+/// (see <see cref="Configuration.ConfigurationKeys"/>); validated at start by
 /// <see cref="Configuration.AzureOpenAIOptionsValidator"/>. When <see cref="Upstreams"/> is empty, the one upstream is
 /// <see cref="Endpoint"/> with <see cref="ApiKey"/>, <see cref="Deployment"/> and <see cref="ApiVersion"/>.
 /// </summary>
@@ -37,12 +37,12 @@ public sealed class AzureOpenAIOptions
     /// <summary>The model deployment to call (OPENAI_MODEL_DEPLOYMENT_NAME).</summary>
     public string Deployment { get; set; } = DefaultDeployment;
 
-    /// <summary>True when the endpoint is the built-in simulator (OPENAI_SIMULATED); /health then reports it.</summary>
-    public bool Simulated { get; set; }
-
     /// <summary>Longest one call may take in total, every retry and wait included
     /// (<c>AzureOpenAI:RequestTimeoutSeconds</c>, default 30).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><see cref="RequestTimeout"/> in seconds, as configured.</summary>
+    public double RequestTimeoutSeconds { get => RequestTimeout.TotalSeconds; set => RequestTimeout = TimeSpan.FromSeconds(value); }
 
     /// <summary>How many times a failed try (408, 429, 5xx, transport error) may be repeated silently
     /// (<c>AzureOpenAI:MaxRetries</c>, default 2).</summary>
@@ -52,9 +52,15 @@ public sealed class AzureOpenAIOptions
     /// whose retry-after asks for more is not retried: the caller gets it with its RetryAfter instead.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary><see cref="MaxRetryDelay"/> in seconds, as configured.</summary>
+    public double MaxRetryDelaySeconds { get => MaxRetryDelay.TotalSeconds; set => MaxRetryDelay = TimeSpan.FromSeconds(value); }
+
     /// <summary>First back-off delay when the upstream sent no retry-after; doubles on each retry
     /// (<c>AzureOpenAI:RetryBaseDelayMs</c>, default 500).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary><see cref="RetryBaseDelay"/> in milliseconds, as configured.</summary>
+    public double RetryBaseDelayMs { get => RetryBaseDelay.TotalMilliseconds; set => RetryBaseDelay = TimeSpan.FromMilliseconds(value); }
 
     /// <summary>Several Azure OpenAI upstreams (<c>AzureOpenAI:Upstreams:0:Endpoint</c>, ...; environment
     /// <c>AzureOpenAI__Upstreams__0__Endpoint</c>). Empty: the one upstream of OPENAI_ENDPOINT.</summary>
@@ -64,12 +70,18 @@ public sealed class AzureOpenAIOptions
     /// (<c>AzureOpenAI:AttemptTimeoutSeconds</c>); null: a try may use what is left of <see cref="RequestTimeout"/>.</summary>
     public TimeSpan? AttemptTimeout { get; set; }
 
+    /// <summary><see cref="AttemptTimeout"/> in seconds, as configured.</summary>
+    public double? AttemptTimeoutSeconds { get => AttemptTimeout?.TotalSeconds; set => AttemptTimeout = value is { } s ? TimeSpan.FromSeconds(s) : null; }
+
     /// <summary>Most upstreams one request may try (<c>AzureOpenAI:MaxUpstreamAttempts</c>); null: every upstream once.</summary>
     public int? MaxUpstreamAttempts { get; set; }
 
     /// <summary>Longest silence between two parts of a streamed answer once it has started
     /// (<c>AzureOpenAI:StreamIdleTimeoutSeconds</c>); null: <see cref="RequestTimeout"/>.</summary>
     public TimeSpan? StreamIdleTimeout { get; set; }
+
+    /// <summary><see cref="StreamIdleTimeout"/> in seconds, as configured.</summary>
+    public double? StreamIdleTimeoutSeconds { get => StreamIdleTimeout?.TotalSeconds; set => StreamIdleTimeout = value is { } s ? TimeSpan.FromSeconds(s) : null; }
 
     /// <summary>The per-upstream circuit breakers (<c>AzureOpenAI:CircuitBreaker:*</c>).</summary>
     public UpstreamCircuitBreakerOptions CircuitBreaker { get; } = new();
@@ -85,7 +97,7 @@ public sealed class AzureOpenAIOptions
     {
         if (Upstreams.Count == 0)
         {
-            return Endpoint is null
+            return Endpoint is not { IsAbsoluteUri: true }
                 ? []
                 : [new AzureOpenAIUpstreamOptions
                 {
@@ -99,7 +111,7 @@ public sealed class AzureOpenAIOptions
 
         return Upstreams.Select(u => new AzureOpenAIUpstreamOptions
         {
-            Name = string.IsNullOrWhiteSpace(u.Name) ? u.Endpoint?.Authority : u.Name.Trim(),
+            Name = string.IsNullOrWhiteSpace(u.Name) ? u.Endpoint is { IsAbsoluteUri: true } e ? e.Authority : null : u.Name.Trim(),
             Endpoint = u.Endpoint,
             ApiKey = u.ApiKey,
             Deployment = string.IsNullOrWhiteSpace(u.Deployment) ? Deployment : u.Deployment.Trim(),
@@ -114,10 +126,8 @@ public sealed class AzureOpenAIOptions
     /// otherwise none, because failing over to another upstream beats waiting for the same one.</summary>
     public int RetriesPerUpstream(int upstreamCount) => upstreamCount > 1 && !MaxRetriesConfigured ? 0 : MaxRetries;
 
-    /// <summary>A certificate trusted for the endpoint's TLS on top of the system's roots, and only for it: the embedded
-    /// simulator's self-signed certificate. Not needed for http endpoints. Set in code, never from configuration.</summary>
+    /// <summary>A certificate trusted for the endpoint's TLS on top of the system's roots, and only for it (e.g. a
+    /// self-signed one of a test endpoint). Not needed for http endpoints. Set in code by the host, never from
+    /// configuration.</summary>
     public X509Certificate2? TrustedCertificate { get; set; }
-
-    /// <summary>Configuration values that could not be parsed; reported by validation with the key that holds them.</summary>
-    internal List<string> BindingErrors { get; } = [];
 }

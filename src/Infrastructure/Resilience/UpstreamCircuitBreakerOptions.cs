@@ -23,12 +23,21 @@ public sealed class UpstreamCircuitBreakerOptions
     /// <summary>The window the ratio is measured over (<c>SamplingDurationSeconds</c>, default 30).</summary>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary><see cref="SamplingDuration"/> in seconds, as configured.</summary>
+    public double SamplingDurationSeconds { get => SamplingDuration.TotalSeconds; set => SamplingDuration = TimeSpan.FromSeconds(value); }
+
     /// <summary>The cool-down when the upstream gave no retry-after (<c>BreakDurationSeconds</c>, default 30).</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><see cref="BreakDuration"/> in seconds, as configured.</summary>
+    public double BreakDurationSeconds { get => BreakDuration.TotalSeconds; set => BreakDuration = TimeSpan.FromSeconds(value); }
 
     /// <summary>The cool-down after 401/403/404, which mean our configuration of that upstream is wrong
     /// (<c>MisconfigurationBreakSeconds</c>, default 300).</summary>
     public TimeSpan MisconfigurationBreakDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><see cref="MisconfigurationBreakDuration"/> in seconds, as configured.</summary>
+    public double MisconfigurationBreakSeconds { get => MisconfigurationBreakDuration.TotalSeconds; set => MisconfigurationBreakDuration = TimeSpan.FromSeconds(value); }
 
     /// <summary>Whether the breakers are on for a pool of <paramref name="upstreamCount"/> upstreams.</summary>
     public bool IsEnabledFor(int upstreamCount) => Enabled ?? upstreamCount > 1;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 
 namespace Wrapper.Simulator.Agents;
 
@@ -40,20 +39,21 @@ public sealed record AgentStoreCounters(
 
 /// <summary>
 /// The state of the simulated Agent Service: threads, messages and runs. Thread-safe (one lock). Runs progress
-/// lazily from their timestamps whenever they are read: queued for <see cref="AgentSimulatorOptions.RunStepDelayMs"/>,
-/// then in_progress for the same time (or <see cref="AgentSimulatorOptions.SlowRunMs"/> for <c>[simulate:slow]</c>),
-/// then the outcome the prompt asks for; a cancel request makes a run cancelling, then cancelled one step later.
+/// lazily from their timestamps whenever they are read (<see cref="AgentRunLifecycle"/>): queued for
+/// <see cref="AgentSimulatorOptions.RunStepDelayMs"/>, then in_progress for the same time (or
+/// <see cref="AgentSimulatorOptions.SlowRunMs"/> for <c>[simulate:slow]</c>), then the outcome the prompt asks for; a
+/// cancel request makes a run cancelling, then cancelled one step later. Answers are projected to the wire objects by
+/// <see cref="AgentWireProjection"/>.
 /// Tests read it through <see cref="FindThread"/>, <see cref="FindRun"/> and <see cref="GetCounters"/>.
 /// </summary>
 public sealed class AgentStore
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    private static readonly TimeSpan RunLifetime = TimeSpan.FromMinutes(10);
 
     private readonly Lock _gate = new();
     private readonly AgentSimulatorOptions _options;
     private readonly TimeProvider _time;
-    private readonly long _agentsCreatedAt;
+    private readonly AgentWireProjection _wire;
     private readonly Dictionary<string, SimThread> _threads = new(StringComparer.Ordinal);
     private readonly List<SimThread> _threadOrder = [];
     private readonly Dictionary<string, SimRun> _runs = new(StringComparer.Ordinal);
@@ -68,7 +68,7 @@ public sealed class AgentStore
     {
         _options = options;
         _time = time;
-        _agentsCreatedAt = time.GetUtcNow().ToUnixTimeSeconds();
+        _wire = new AgentWireProjection(time.GetUtcNow().ToUnixTimeSeconds());
     }
 
     /// <summary>The agents served: the configured ones, or the defaults when none are configured.</summary>
@@ -79,10 +79,10 @@ public sealed class AgentStore
 
     // ---- assistants ----
 
-    public AssistantObject GetAssistant(string assistantId) => ToObject(RequireAgent(assistantId));
+    public AssistantObject GetAssistant(string assistantId) => _wire.ToObject(RequireAgent(assistantId));
 
     public ListPage<AssistantObject> ListAssistants(PageRequest page) =>
-        Page(Agents, a => a.Id, page, ToObject, "assistant");
+        AgentWireProjection.Page(Agents, a => a.Id, page, _wire.ToObject, "assistant");
 
     // ---- threads ----
 
@@ -90,7 +90,7 @@ public sealed class AgentStore
     {
         lock (_gate)
         {
-            return ToObject(NewThread(messages, metadata));
+            return _wire.ToObject(NewThread(messages, metadata));
         }
     }
 
@@ -98,7 +98,7 @@ public sealed class AgentStore
     {
         lock (_gate)
         {
-            return ToObject(RequireThread(threadId));
+            return _wire.ToObject(RequireThread(threadId));
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class AgentStore
                 thread.Metadata = new Dictionary<string, string>(metadata);
             }
 
-            return ToObject(thread);
+            return _wire.ToObject(thread);
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class AgentStore
     {
         lock (_gate)
         {
-            return Page(_threadOrder.Where(t => !t.Deleted).ToList(), t => t.Id, page, ToObject, "thread");
+            return AgentWireProjection.Page(_threadOrder.Where(t => !t.Deleted).ToList(), t => t.Id, page, _wire.ToObject, "thread");
         }
     }
 
@@ -149,7 +149,7 @@ public sealed class AgentStore
                 throw AgentApiException.BadRequest($"Can't add messages to {thread.Id} while a run {active.Id} is active.");
             }
 
-            return ToObject(Append(thread, message, now));
+            return _wire.ToObject(Append(thread, message, now));
         }
     }
 
@@ -161,7 +161,7 @@ public sealed class AgentStore
             AdvanceRuns(thread, _time.GetUtcNow());
             var message = thread.Messages.FirstOrDefault(m => m.Id == messageId)
                 ?? throw AgentApiException.NotFound($"No message found with id '{messageId}'.");
-            return ToObject(message);
+            return _wire.ToObject(message);
         }
     }
 
@@ -172,7 +172,7 @@ public sealed class AgentStore
             var thread = RequireThread(threadId);
             AdvanceRuns(thread, _time.GetUtcNow());
             var messages = runId is null ? thread.Messages : thread.Messages.Where(m => m.RunId == runId).ToList();
-            return Page(messages, m => m.Id, page, ToObject, "message");
+            return AgentWireProjection.Page(messages, m => m.Id, page, _wire.ToObject, "message");
         }
     }
 
@@ -191,7 +191,7 @@ public sealed class AgentStore
                 throw AgentApiException.BadRequest($"Thread {thread.Id} already has an active run {active.Id}.");
             }
 
-            return ToObject(StartRun(thread, agent, run, now));
+            return _wire.ToObject(StartRun(thread, agent, run, now));
         }
     }
 
@@ -201,7 +201,7 @@ public sealed class AgentStore
         {
             var agent = RequireAgent(run.AssistantId);
             var thread = NewThread(messages, metadata);
-            return ToObject(StartRun(thread, agent, run, _time.GetUtcNow()));
+            return _wire.ToObject(StartRun(thread, agent, run, _time.GetUtcNow()));
         }
     }
 
@@ -211,7 +211,7 @@ public sealed class AgentStore
         {
             var run = RequireRun(threadId, runId);
             Advance(run, _time.GetUtcNow());
-            return ToObject(run);
+            return _wire.ToObject(run);
         }
     }
 
@@ -224,10 +224,10 @@ public sealed class AgentStore
             Advance(run, now);
             if (run.Status == "cancelling")
             {
-                return ToObject(run);
+                return _wire.ToObject(run);
             }
 
-            if (IsTerminal(run.Status))
+            if (AgentRunLifecycle.IsTerminal(run.Status))
             {
                 throw AgentApiException.BadRequest($"Cannot cancel run with status '{run.Status}'.");
             }
@@ -236,7 +236,7 @@ public sealed class AgentStore
             run.CancelledAfter = now + Step;
             run.Status = "cancelling";
             _cancelRequests++;
-            return ToObject(run);
+            return _wire.ToObject(run);
         }
     }
 
@@ -246,7 +246,7 @@ public sealed class AgentStore
         {
             var thread = RequireThread(threadId);
             AdvanceRuns(thread, _time.GetUtcNow());
-            return Page(thread.Runs, r => r.Id, page, ToObject, "run");
+            return AgentWireProjection.Page(thread.Runs, r => r.Id, page, _wire.ToObject, "run");
         }
     }
 
@@ -293,7 +293,7 @@ public sealed class AgentStore
                 ThreadsActive: _threads.Values.Count(t => !t.Deleted),
                 MessagesCreated: _messagesCreated,
                 RunsCreated: _runs.Count,
-                RunsActive: _runs.Values.Count(r => !IsTerminal(r.Status)),
+                RunsActive: _runs.Values.Count(r => !AgentRunLifecycle.IsTerminal(r.Status)),
                 RunsCompleted: Count("completed"),
                 RunsFailed: Count("failed"),
                 RunsCancelled: Count("cancelled"),
@@ -316,8 +316,16 @@ public sealed class AgentStore
 
     // ---- internals (callers hold _gate) ----
 
-    private static bool IsTerminal(string status) =>
-        status is "completed" or "failed" or "cancelled" or "expired" or "incomplete";
+    private void AdvanceRuns(SimThread thread, DateTimeOffset now) =>
+        _messagesCreated += AgentRunLifecycle.AdvanceAll(thread, now, () => NewId("msg_"));
+
+    private void Advance(SimRun run, DateTimeOffset now)
+    {
+        if (AgentRunLifecycle.Advance(run, _threads[run.ThreadId], now, () => NewId("msg_")))
+        {
+            _messagesCreated++;
+        }
+    }
 
     private static string NewId(string prefix) => prefix + RandomNumberGenerator.GetString(Alphabet, 24);
 
@@ -337,7 +345,7 @@ public sealed class AgentStore
             ?? throw AgentApiException.NotFound($"No run found with id '{runId}'.");
     }
 
-    private static SimRun? ActiveRun(SimThread thread) => thread.Runs.FirstOrDefault(r => !IsTerminal(r.Status));
+    private static SimRun? ActiveRun(SimThread thread) => thread.Runs.FirstOrDefault(r => !AgentRunLifecycle.IsTerminal(r.Status));
 
     private SimThread NewThread(IReadOnlyList<NewMessage> messages, IReadOnlyDictionary<string, string>? metadata)
     {
@@ -401,237 +409,4 @@ public sealed class AgentStore
         return run;
     }
 
-    private void AdvanceRuns(SimThread thread, DateTimeOffset now)
-    {
-        foreach (var run in thread.Runs)
-        {
-            Advance(run, now);
-        }
-    }
-
-    private void Advance(SimRun run, DateTimeOffset now)
-    {
-        if (IsTerminal(run.Status))
-        {
-            return;
-        }
-
-        if (run.CancelledAfter is { } cancelledAfter)
-        {
-            if (now >= cancelledAfter)
-            {
-                run.Status = "cancelled";
-                run.CancelledAt = cancelledAfter;
-            }
-
-            return;
-        }
-
-        if (now < run.StartAt)
-        {
-            return;
-        }
-
-        run.Status = "in_progress";
-        run.StartedAt = run.StartAt;
-        if (now >= run.EndAt)
-        {
-            Finish(run);
-        }
-    }
-
-    private void Finish(SimRun run)
-    {
-        var end = run.EndAt;
-        switch (run.Outcome)
-        {
-            case RunOutcome.Fail:
-                run.Status = "failed";
-                run.FailedAt = end;
-                run.LastError = new RunError("server_error", "Sorry, something went wrong.");
-                break;
-            case RunOutcome.RateLimit:
-                run.Status = "failed";
-                run.FailedAt = end;
-                run.LastError = new RunError("rate_limit_exceeded", "Rate limit is exceeded. Try again in 60 seconds.");
-                break;
-            case RunOutcome.Expire:
-                run.Status = "expired";
-                run.ExpiredAt = end;
-                break;
-            case RunOutcome.Empty:
-                run.Status = "completed";
-                run.CompletedAt = end;
-                run.Usage = new RunUsage(run.PromptTokens, 0, run.PromptTokens);
-                break;
-            default:
-                var answer = GroundedAnswerComposer.Compose(run.Agent, run.Question, run.MarkerGroup);
-                var thread = _threads[run.ThreadId];
-                thread.Messages.Add(new SimMessage(NewId("msg_"), thread.Id, end.ToUnixTimeSeconds(), "assistant", answer.Text, answer.Annotations)
-                {
-                    AssistantId = run.Agent.Id,
-                    RunId = run.Id,
-                });
-                _messagesCreated++;
-                var completionTokens = RunScript.CountTokens(answer.Text);
-                run.Status = "completed";
-                run.CompletedAt = end;
-                run.Usage = new RunUsage(run.PromptTokens, completionTokens, run.PromptTokens + completionTokens);
-                break;
-        }
-    }
-
-    private static ListPage<TOut> Page<TIn, TOut>(
-        IReadOnlyList<TIn> oldestFirst, Func<TIn, string> id, PageRequest request, Func<TIn, TOut> map, string kind)
-    {
-        var ordered = request.Order == "asc" ? oldestFirst.ToList() : oldestFirst.Reverse().ToList();
-        var from = 0;
-        var to = ordered.Count; // exclusive
-        if (request.After is { } after)
-        {
-            from = IndexOf(after, "after") + 1;
-        }
-
-        if (request.Before is { } before)
-        {
-            to = IndexOf(before, "before");
-        }
-
-        var window = from < to ? ordered.GetRange(from, to - from) : [];
-        // "before" alone pages backwards: the page is the items right before the cursor, in the requested order.
-        var page = request.Before is not null && request.After is null
-            ? window.Skip(Math.Max(0, window.Count - request.Limit)).ToList()
-            : window.Take(request.Limit).ToList();
-        var data = page.Select(map).ToList();
-        return new ListPage<TOut>(
-            "list",
-            data,
-            page.Count > 0 ? id(page[0]) : null,
-            page.Count > 0 ? id(page[^1]) : null,
-            window.Count > page.Count);
-
-        int IndexOf(string cursor, string param)
-        {
-            var index = ordered.FindIndex(item => id(item) == cursor);
-            return index >= 0
-                ? index
-                : throw AgentApiException.BadRequest($"Invalid '{param}': no {kind} with id '{cursor}' in this list.", param);
-        }
-    }
-
-    // ---- wire objects ----
-
-    private AssistantObject ToObject(SimulatedAgent agent) => new(
-        agent.Id, "assistant", _agentsCreatedAt, agent.Name, agent.Description, agent.Model, agent.Instructions,
-        ToolsOf(agent), ToolResourcesOf(agent), 1.0, 1.0, "auto", new Dictionary<string, string>());
-
-    private static ThreadObject ToObject(SimThread thread) =>
-        new(thread.Id, "thread", thread.CreatedAt, [], thread.Metadata);
-
-    private static MessageObject ToObject(SimMessage message) => new(
-        message.Id, "thread.message", message.CreatedAt, message.ThreadId, "completed", null, message.CreatedAt, null,
-        message.Role, [new MessageTextContent("text", new MessageText(message.Text, message.Annotations))],
-        message.AssistantId, message.RunId, [], message.Metadata);
-
-    private static RunObject ToObject(SimRun run)
-    {
-        static long? Unix(DateTimeOffset? time) => time?.ToUnixTimeSeconds();
-        var expiresAt = run.Status == "expired" ? run.ExpiredAt : IsTerminal(run.Status) ? null : run.CreatedAt + RunLifetime;
-        return new RunObject(
-            run.Id, "thread.run", run.CreatedAt.ToUnixTimeSeconds(), run.ThreadId, run.Agent.Id, run.Status,
-            RequiredAction: null, run.LastError, run.Model, run.Instructions, ToolsOf(run.Agent), ToolResourcesOf(run.Agent),
-            Unix(expiresAt), Unix(run.StartedAt), Unix(run.CompletedAt), Unix(run.CancelledAt), Unix(run.FailedAt),
-            IncompleteDetails: null, run.Usage, Temperature: 1.0, TopP: 1.0, MaxPromptTokens: null, MaxCompletionTokens: null,
-            new TruncationStrategy("auto", null), ToolChoice: "auto", ResponseFormat: "auto", ParallelToolCalls: true,
-            run.Metadata);
-    }
-
-    private static JsonArray ToolsOf(SimulatedAgent agent) => agent.Kind switch
-    {
-        SimulatedAgentKind.BingGrounding =>
-        [
-            new JsonObject
-            {
-                ["type"] = "bing_grounding",
-                ["bing_grounding"] = new JsonObject
-                {
-                    ["search_configurations"] = new JsonArray(new JsonObject
-                    {
-                        ["connection_id"] = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-simulator/providers/Microsoft.CognitiveServices/accounts/simulator/projects/simulator/connections/bing-simulator",
-                        ["market"] = "en-US",
-                        ["set_lang"] = "en",
-                        ["count"] = 5,
-                        ["freshness"] = "Week",
-                    }),
-                },
-            },
-        ],
-        SimulatedAgentKind.FileSearch =>
-        [
-            new JsonObject
-            {
-                ["type"] = "file_search",
-                ["file_search"] = new JsonObject
-                {
-                    ["max_num_results"] = 20,
-                    ["ranking_options"] = new JsonObject { ["ranker"] = "default_2024_08_21", ["score_threshold"] = 0.0 },
-                },
-            },
-        ],
-        _ => [],
-    };
-
-    private static JsonObject ToolResourcesOf(SimulatedAgent agent) => agent.Kind == SimulatedAgentKind.FileSearch
-        ? new JsonObject { ["file_search"] = new JsonObject { ["vector_store_ids"] = new JsonArray("vs_simulator_handbook") } }
-        : [];
-
-    private sealed class SimThread(string id, long createdAt)
-    {
-        public string Id { get; } = id;
-        public long CreatedAt { get; } = createdAt;
-        public Dictionary<string, string> Metadata { get; set; } = [];
-        public bool Deleted { get; set; }
-        public List<SimMessage> Messages { get; } = [];
-        public List<SimRun> Runs { get; } = [];
-    }
-
-    private sealed class SimMessage(string id, string threadId, long createdAt, string role, string text, IReadOnlyList<TextAnnotation> annotations)
-    {
-        public string Id { get; } = id;
-        public string ThreadId { get; } = threadId;
-        public long CreatedAt { get; } = createdAt;
-        public string Role { get; } = role;
-        public string Text { get; } = text;
-        public IReadOnlyList<TextAnnotation> Annotations { get; } = annotations;
-        public string? AssistantId { get; init; }
-        public string? RunId { get; init; }
-        public Dictionary<string, string> Metadata { get; init; } = [];
-    }
-
-    private sealed class SimRun(string id, string threadId, SimulatedAgent agent, RunOutcome outcome, string question)
-    {
-        public string Id { get; } = id;
-        public string ThreadId { get; } = threadId;
-        public SimulatedAgent Agent { get; } = agent;
-        public RunOutcome Outcome { get; } = outcome;
-        public string Question { get; } = question;
-        public required string Model { get; init; }
-        public required string Instructions { get; init; }
-        public required Dictionary<string, string> Metadata { get; init; }
-        public required DateTimeOffset CreatedAt { get; init; }
-        public required DateTimeOffset StartAt { get; init; }
-        public required DateTimeOffset EndAt { get; init; }
-        public required int MarkerGroup { get; init; }
-        public required int PromptTokens { get; init; }
-        public string Status { get; set; } = "queued";
-        public DateTimeOffset? StartedAt { get; set; }
-        public DateTimeOffset? CompletedAt { get; set; }
-        public DateTimeOffset? FailedAt { get; set; }
-        public DateTimeOffset? CancelledAt { get; set; }
-        public DateTimeOffset? ExpiredAt { get; set; }
-        public DateTimeOffset? CancelRequestedAt { get; set; }
-        public DateTimeOffset? CancelledAfter { get; set; }
-        public RunError? LastError { get; set; }
-        public RunUsage? Usage { get; set; }
-    }
 }

@@ -44,16 +44,15 @@ public sealed class CircuitHealthTests
     public async Task OneUsableCircuitShouldLetTheProbeAnswer()
     {
         var probe = new Mock<IUpstreamHealthProbe>();
-        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(UpstreamMode.Azure);
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         var pool = new Mock<IUpstreamPoolState>();
         pool.Setup(p => p.Upstreams).Returns([
             Upstream("a", UpstreamCircuitState.Open, 40, UpstreamFailure.Unavailable),
             Upstream("b", UpstreamCircuitState.HalfOpen),
         ]);
 
-        var mode = await new CheckModelServiceHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckModelService(), CancellationToken.None);
+        await new CheckModelServiceHandler(probe.Object, pool.Object, new FixedTime()).Handle(new CheckModelService(), CancellationToken.None);
 
-        Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
         probe.Verify(p => p.ProbeAsync(It.IsAny<CancellationToken>()), Times.Once);
     }
 

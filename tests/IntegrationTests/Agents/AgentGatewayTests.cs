@@ -119,7 +119,7 @@ public sealed class AgentGatewayTests : AgentSimulatorHost
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(gateway.Mode, Is.EqualTo(UpstreamMode.Simulated));
+            Assert.That(gateway.IsConfigured, Is.True);
             Assert.That(Store.GetCounters().ThreadsCreated, Is.Zero);
             Assert.That(Store.GetCounters().RunsCreated, Is.Zero);
         }
@@ -148,7 +148,7 @@ public sealed class AgentGatewayTests : AgentSimulatorHost
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(gateway.Mode, Is.Null);
+            Assert.That(gateway.IsConfigured, Is.False);
             Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Unavailable));
             Assert.That(ex.Message, Does.Contain("AZURE_AI_PROJECT_ENDPOINT"));
         }

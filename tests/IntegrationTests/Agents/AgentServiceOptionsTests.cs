@@ -43,7 +43,7 @@ public sealed class AgentServiceOptionsTests
             Assert.That(options.AgentIdOf("bing-grounding"), Is.EqualTo("asst_env"));
             Assert.That(options.AgentIdOf("PLAIN"), Is.EqualTo("asst_plain1"));
             Assert.That(options.ApiVersion, Is.EqualTo("v1"));
-            Assert.That(options.Simulated, Is.False);
+            Assert.That(options.TrustedCertificate, Is.Null);
         }
     }
 
@@ -88,15 +88,15 @@ public sealed class AgentServiceOptionsTests
     }
 
     [Test]
-    public void SimulatedMode_CannotBeSwitchedOnFromConfiguration()
+    public void ATrustedCertificate_CannotBeSetFromConfiguration()
     {
         var options = Options(new()
         {
-            ["AgentService:Simulated"] = "true",
-            ["AgentService:SimulatorToken"] = "t",
+            ["AgentService:TrustedCertificate"] = "MIIBAQ==",
+            ["AgentService:TrustedCertificate:RawData"] = "MIIBAQ==",
         });
 
-        Assert.That((options.Simulated, options.SimulatorToken), Is.EqualTo((false, (string?)null)));
+        Assert.That(options.TrustedCertificate, Is.Null);
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,9 @@ using Wrapper.Simulator.Agents;
 namespace Wrapper.IntegrationTests.Agents;
 
 /// <summary>One simulator per fixture (https on 127.0.0.1:0, a random expected token), and the real agent adapter
-/// wired to it the way the Api wires it (<see cref="AgentServiceCollectionExtensions.AddAgents"/> +
-/// <see cref="AgentServiceCollectionExtensions.UseSimulatedAgentService"/>), with fast polling.</summary>
+/// wired to it the way the Api's EmbeddedSimulator wires it (<see cref="AgentServiceCollectionExtensions.AddAgents"/>,
+/// then the endpoint, trusted certificate and agent ids as options, and the token as the credential registered under
+/// <see cref="AgentServiceCollectionExtensions.CredentialKey"/>), with fast polling.</summary>
 public abstract class AgentSimulatorHost
 {
     protected string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
@@ -76,7 +78,16 @@ public abstract class AgentSimulatorHost
         }
 
         services.AddAgents(new ConfigurationBuilder().Build());
-        services.UseSimulatedAgentService(ProjectEndpoint, trust ?? Server.Certificate, token ?? Token, agentIds);
+        services.AddKeyedSingleton<TokenCredential>(AgentServiceCollectionExtensions.CredentialKey, new FixedTokenCredential(token ?? Token));
+        services.PostConfigure<AgentServiceOptions>(o =>
+        {
+            o.Endpoint = ProjectEndpoint;
+            o.TrustedCertificate = trust ?? Server.Certificate;
+            foreach (var (name, id) in agentIds ?? DefaultAgentIds)
+            {
+                o.Agents[name] = new AgentDefinition { AgentId = id };
+            }
+        });
         services.PostConfigure<AgentServiceOptions>(o =>
         {
             o.FirstPollDelayMs = 5;
@@ -89,6 +100,23 @@ public abstract class AgentSimulatorHost
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         _providers.Add(provider);
         return provider;
+    }
+
+    /// <summary>The simulator's default agents (<see cref="SimulatedAgent.Defaults"/>).</summary>
+    private static readonly Dictionary<string, string> DefaultAgentIds = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bing-grounding"] = "asst_bing",
+        ["plain"] = "asst_plain",
+    };
+
+    /// <summary>Presents one bearer token: the one the simulator expects.</summary>
+    private sealed class FixedTokenCredential(string token) : TokenCredential
+    {
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            new(token, DateTimeOffset.UtcNow.AddHours(1));
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 
     protected IAgentGateway Gateway(Action<AgentServiceOptions>? tune = null, TimeProvider? time = null) =>

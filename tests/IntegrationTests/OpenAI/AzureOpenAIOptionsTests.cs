@@ -37,7 +37,6 @@ public sealed class AzureOpenAIOptionsTests
             Assert.That(options.ApiKey, Is.Null);
             Assert.That(options.ApiVersion, Is.EqualTo("v1"), "the v1 API, which Microsoft recommends for new code");
             Assert.That(options.Deployment, Is.EqualTo("gpt-4o-mini"));
-            Assert.That(options.Simulated, Is.False);
             Assert.That(options.RequestTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
             Assert.That(options.MaxRetries, Is.EqualTo(2));
             Assert.That(options.MaxRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(2)));
@@ -116,7 +115,6 @@ public sealed class AzureOpenAIOptionsTests
             ["OPENAI_API_KEY"] = "secret",
             ["OPENAI_API_VERSION"] = "2024-10-21",
             ["OPENAI_MODEL_DEPLOYMENT_NAME"] = "gpt-4o",
-            ["OPENAI_SIMULATED"] = "true",
             ["AzureOpenAI:RequestTimeoutSeconds"] = "12.5",
             ["AzureOpenAI:MaxRetries"] = "0",
             ["AzureOpenAI:MaxRetryDelaySeconds"] = "1",
@@ -130,7 +128,6 @@ public sealed class AzureOpenAIOptionsTests
             Assert.That(options.ApiKey, Is.EqualTo("secret"));
             Assert.That(options.ApiVersion, Is.EqualTo("2024-10-21"));
             Assert.That(options.Deployment, Is.EqualTo("gpt-4o"));
-            Assert.That(options.Simulated, Is.True);
             Assert.That(options.RequestTimeout, Is.EqualTo(TimeSpan.FromSeconds(12.5)));
             Assert.That(options.MaxRetries, Is.Zero);
             Assert.That(options.MaxRetryDelay, Is.EqualTo(TimeSpan.FromSeconds(1)));
@@ -175,7 +172,8 @@ public sealed class AzureOpenAIOptionsTests
     [TestCase("AzureOpenAI:MaxRetries", "-1", "AzureOpenAI:MaxRetries must be between 0 and 10")]
     [TestCase("AzureOpenAI:MaxRetries", "1.5", "AzureOpenAI:MaxRetries must be a whole number")]
     [TestCase("AzureOpenAI:MaxRetryDelaySeconds", "3600", "AzureOpenAI:MaxRetryDelaySeconds must be between 0 and 60")]
-    [TestCase("OPENAI_SIMULATED", "yes", "OPENAI_SIMULATED must be true or false")]
+    [TestCase("AzureOpenAI:CircuitBreaker:Enabled", "yes", "AzureOpenAI:CircuitBreaker:Enabled must be true or false")]
+    [TestCase("AzureOpenAI:Upstreams:0:Priority", "first", "AzureOpenAI:Upstreams:0:Priority must be a number")]
     [TestCase("OPENAI_MODEL_DEPLOYMENT_NAME", "my/deployment", "OPENAI_MODEL_DEPLOYMENT_NAME must be a deployment name")]
     public void AnInvalidSettingFailsTheStartNamingIt(string key, string value, string expected)
     {

@@ -31,19 +31,24 @@ public sealed class PoolHealthProbeTests
 
     private long Probes(int index, string? outcome = null) => _pool[index].Counters.Count(DeploymentRoute, outcome);
 
-    private static Task<UpstreamMode> Probe(PoolAdapter adapter) =>
-        adapter.Get<AzureOpenAIDeploymentProbe>().ProbeAsync(CancellationToken.None);
+    /// <summary>True when the probe passed (it throws otherwise).</summary>
+    private static async Task<bool> Probe(PoolAdapter adapter)
+    {
+        await adapter.Get<AzureOpenAIDeploymentProbe>().ProbeAsync(CancellationToken.None);
+        return true;
+    }
 
     [Test]
     public async Task APoolWithoutOpenAIEndpointIsHealthyAndSpendsAtMostOneDeploymentCheckPerUpstream()
     {
         await using var adapter = PoolAdapter.Create(_pool.Settings(1, 2));
 
-        var mode = await adapter.Get<IUpstreamHealthProbe>().ProbeAsync(CancellationToken.None);
+        await adapter.Get<IUpstreamHealthProbe>().ProbeAsync(CancellationToken.None);
+        var mode = true; // it returned: the pool is healthy
 
         Assert.Multiple(() =>
         {
-            Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
+            Assert.That(mode, Is.True);
             Assert.That(Probes(0, "200") + Probes(1, "200"), Is.GreaterThanOrEqualTo(1));
             // The token-free GET /openai/models proves endpoint and key; only the deployment check (max_tokens 1, once per
             // interval per upstream) costs tokens.
@@ -62,7 +67,7 @@ public sealed class PoolHealthProbeTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
+            Assert.That(mode, Is.True);
             Assert.That(Probes(1, "200"), Is.EqualTo(1), "the second upstream answered");
         });
     }
@@ -78,7 +83,7 @@ public sealed class PoolHealthProbeTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
+            Assert.That(mode, Is.True);
             Assert.That(Probes(0, "401"), Is.EqualTo(1), "the first upstream's wrong key was sent to the first upstream");
             Assert.That(Probes(1, "200"), Is.EqualTo(1));
         });
@@ -114,7 +119,7 @@ public sealed class PoolHealthProbeTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(mode, Is.EqualTo(UpstreamMode.Azure));
+            Assert.That(mode, Is.True);
             Assert.That(Probes(0), Is.Zero, "nothing is sent to an open circuit");
             Assert.That(Probes(1, "200"), Is.EqualTo(1));
         });

@@ -2,7 +2,7 @@ using Wrapper.Domain.Agents;
 
 namespace Wrapper.Application.Common.Interfaces;
 
-/// <summary>Port: the Azure AI Foundry Agent Service agents (or the simulator's), reached by name.</summary>
+/// <summary>Port: the Azure AI Foundry Agent Service agents, reached by name.</summary>
 /// <remarks>
 /// Implementations throw <see cref="Exceptions.UpstreamException"/> for every upstream failure, and
 /// <see cref="Exceptions.ThreadNotFoundException"/> when a thread to continue vanished meanwhile; nothing else may
@@ -13,8 +13,8 @@ public interface IAgentGateway
     /// <summary>The names of the agents this gateway knows (configured or not), for example <c>bing-grounding</c>.</summary>
     IReadOnlyCollection<string> AgentNames { get; }
 
-    /// <summary>Where agent answers come from, or null when no Agent Service (real or simulated) is configured.</summary>
-    UpstreamMode? Mode { get; }
+    /// <summary>False when no Agent Service is configured (the agents then answer 503).</summary>
+    bool IsConfigured { get; }
 
     /// <summary>Asks the named agent. Deletes the thread afterwards unless <see cref="AgentQuestion.KeepThread"/>. A new
     /// thread records <see cref="AgentQuestion.Owner"/> as its owner. Does not check who owns an existing thread: callers

@@ -3,7 +3,7 @@ using Wrapper.Domain.Chat;
 
 namespace Wrapper.Application.Common.Interfaces;
 
-/// <summary>Port: a chat-completion model (Azure OpenAI in production, the simulator locally).</summary>
+/// <summary>Port: a chat-completion model (Azure OpenAI).</summary>
 /// <remarks>
 /// Implementations throw <see cref="Exceptions.UpstreamException"/> for every upstream failure; nothing else
 /// (no SDK or HTTP exception) may escape, except <see cref="OperationCanceledException"/> when the caller's

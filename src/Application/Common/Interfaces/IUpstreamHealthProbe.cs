@@ -4,12 +4,5 @@ namespace Wrapper.Application.Common.Interfaces;
 public interface IUpstreamHealthProbe
 {
     /// <summary>Returns normally when the upstream answered; throws <see cref="Exceptions.UpstreamException"/> otherwise.</summary>
-    Task<UpstreamMode> ProbeAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>Whether answers come from real Azure or from the built-in simulator.</summary>
-public enum UpstreamMode
-{
-    Azure,
-    Simulated,
+    Task ProbeAsync(CancellationToken cancellationToken);
 }

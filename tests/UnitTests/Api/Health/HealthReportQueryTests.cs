@@ -1,6 +1,7 @@
 using MediatR;
 using Moq;
 using Wrapper.Api.Health;
+using Wrapper.Api.Simulation;
 using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
@@ -13,14 +14,14 @@ public sealed class HealthReportQueryTests
 {
     private readonly Mock<IMediator> _mediator = new(MockBehavior.Strict);
 
-    [TestCase(UpstreamMode.Azure, "connected")]
-    [TestCase(UpstreamMode.Simulated, "simulated")]
-    public async Task ReportShouldNameTheModelServiceAndTheAgentServiceState(UpstreamMode mode, string expected)
+    [TestCase(false, "connected")]
+    [TestCase(true, "simulated")]
+    public async Task ReportShouldNameTheModelServiceAndTheAgentServiceState(bool simulated, string expected)
     {
-        _mediator.Setup(m => m.Send(It.IsAny<CheckModelService>(), It.IsAny<CancellationToken>())).ReturnsAsync(mode);
+        _mediator.Setup(m => m.Send(It.IsAny<CheckModelService>(), It.IsAny<CancellationToken>())).ReturnsAsync(Unit.Value);
         _mediator.Setup(m => m.Send(It.IsAny<CheckAgentService>(), It.IsAny<CancellationToken>())).ReturnsAsync(AgentServiceStatus.AgentNotFound);
 
-        var report = await new HealthReportQuery(_mediator.Object).GetAsync(CancellationToken.None);
+        var report = await new HealthReportQuery(_mediator.Object, new SimulatedSides(simulated, simulated)).GetAsync(CancellationToken.None);
 
         Assert.Multiple(() =>
         {
@@ -36,7 +37,7 @@ public sealed class HealthReportQueryTests
         var failure = new UpstreamException(UpstreamFailure.Throttled, "Azure OpenAI is throttling (429).", TimeSpan.FromSeconds(3));
         _mediator.Setup(m => m.Send(It.IsAny<CheckModelService>(), It.IsAny<CancellationToken>())).ThrowsAsync(failure);
 
-        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new HealthReportQuery(_mediator.Object).GetAsync(CancellationToken.None));
+        var thrown = Assert.ThrowsAsync<UpstreamException>(() => new HealthReportQuery(_mediator.Object, new SimulatedSides(false, false)).GetAsync(CancellationToken.None));
 
         Assert.That(thrown, Is.SameAs(failure));
         _mediator.Verify(m => m.Send(It.IsAny<CheckAgentService>(), It.IsAny<CancellationToken>()), Times.Never);

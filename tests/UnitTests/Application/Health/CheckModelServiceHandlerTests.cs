@@ -7,16 +7,15 @@ namespace Wrapper.UnitTests.Application.Health;
 
 public sealed class CheckModelServiceHandlerTests
 {
-    [TestCase(UpstreamMode.Azure)]
-    [TestCase(UpstreamMode.Simulated)]
-    public async Task ReturnsTheModeTheProbeReports(UpstreamMode mode)
+    [Test]
+    public async Task ReturnsWhenTheProbeSucceeds()
     {
         var probe = new Mock<IUpstreamHealthProbe>();
-        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(mode);
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
 
         var result = await new CheckModelServiceHandler(probe.Object).Handle(new CheckModelService(), CancellationToken.None);
 
-        Assert.That(result, Is.EqualTo(mode));
+        Assert.That(result, Is.EqualTo(MediatR.Unit.Value));
     }
 
     [Test]
@@ -24,7 +23,7 @@ public sealed class CheckModelServiceHandlerTests
     {
         using var cts = new CancellationTokenSource();
         var probe = new Mock<IUpstreamHealthProbe>();
-        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).ReturnsAsync(UpstreamMode.Azure);
+        probe.Setup(p => p.ProbeAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
 
         await new CheckModelServiceHandler(probe.Object).Handle(new CheckModelService(), cts.Token);
 

@@ -3,7 +3,7 @@ using Wrapper.Application.Agents;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Application.Agents;
 
 public sealed class CheckAgentServiceTests
 {
@@ -18,19 +18,18 @@ public sealed class CheckAgentServiceTests
     [Test]
     public async Task WithoutAnAgentService_IsNotConfigured_AndProbesNothing()
     {
-        _agents.SetupGet(a => a.Mode).Returns((UpstreamMode?)null);
+        _agents.SetupGet(a => a.IsConfigured).Returns(false);
 
         Assert.That(await Check(), Is.EqualTo(AgentServiceStatus.NotConfigured));
         _agents.Verify(a => a.ProbeAsync(It.IsAny<CancellationToken>()), Times.Never);
     }
 
-    [TestCase(UpstreamMode.Azure, AgentServiceStatus.Connected)]
-    [TestCase(UpstreamMode.Simulated, AgentServiceStatus.Simulated)]
-    public async Task WhenTheProbeSucceeds_ReportsTheMode(UpstreamMode mode, AgentServiceStatus expected)
+    [Test]
+    public async Task WhenTheProbeSucceeds_IsConnected()
     {
-        _agents.SetupGet(a => a.Mode).Returns(mode);
+        _agents.SetupGet(a => a.IsConfigured).Returns(true);
 
-        Assert.That(await Check(), Is.EqualTo(expected));
+        Assert.That(await Check(), Is.EqualTo(AgentServiceStatus.Connected));
         _agents.Verify(a => a.ProbeAsync(It.IsAny<CancellationToken>()), Times.Once);
     }
 
@@ -42,7 +41,7 @@ public sealed class CheckAgentServiceTests
     [TestCase(UpstreamFailure.BadResponse, AgentServiceStatus.Unreachable)]
     public async Task WhenTheProbeFails_ReportsWhy(UpstreamFailure failure, AgentServiceStatus expected)
     {
-        _agents.SetupGet(a => a.Mode).Returns(UpstreamMode.Azure);
+        _agents.SetupGet(a => a.IsConfigured).Returns(true);
         _agents.Setup(a => a.ProbeAsync(It.IsAny<CancellationToken>())).ThrowsAsync(new UpstreamException(failure, "x"));
 
         Assert.That(await Check(), Is.EqualTo(expected));
@@ -51,7 +50,7 @@ public sealed class CheckAgentServiceTests
     [Test]
     public async Task WhenTheProbeIsCancelledButNotByTheCaller_ReportsUnreachable()
     {
-        _agents.SetupGet(a => a.Mode).Returns(UpstreamMode.Azure);
+        _agents.SetupGet(a => a.IsConfigured).Returns(true);
         _agents.Setup(a => a.ProbeAsync(It.IsAny<CancellationToken>()))
             .Returns<CancellationToken>(ct => Task.FromCanceled(new CancellationToken(canceled: true)));
 
@@ -61,7 +60,7 @@ public sealed class CheckAgentServiceTests
     [Test]
     public void WhenTheCallerCancels_Throws()
     {
-        _agents.SetupGet(a => a.Mode).Returns(UpstreamMode.Azure);
+        _agents.SetupGet(a => a.IsConfigured).Returns(true);
         _agents.Setup(a => a.ProbeAsync(It.IsAny<CancellationToken>())).Returns<CancellationToken>(ct => Task.FromCanceled(ct));
         using var cts = new CancellationTokenSource();
         cts.Cancel();
@@ -70,7 +69,6 @@ public sealed class CheckAgentServiceTests
     }
 
     [TestCase(AgentServiceStatus.NotConfigured, "not_configured")]
-    [TestCase(AgentServiceStatus.Simulated, "simulated")]
     [TestCase(AgentServiceStatus.Connected, "connected")]
     [TestCase(AgentServiceStatus.Unauthorized, "unauthorized")]
     [TestCase(AgentServiceStatus.AgentNotFound, "agent_not_found")]

@@ -7,7 +7,7 @@ using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Grounding;
 using Wrapper.Domain.Agents;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Application.Grounding;
 
 public sealed class AskGroundedQuestionTests
 {

@@ -1,6 +1,6 @@
 using Wrapper.Domain.Agents;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Domain.Agents;
 
 public sealed class CitationExtractorTests
 {

@@ -5,7 +5,7 @@ using Wrapper.Application.Common;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Domain.Agents;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Application.Agents;
 
 public sealed class AskAgentTests
 {

@@ -5,7 +5,7 @@ using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Grounding;
 using Wrapper.Domain.Agents;
 
-namespace Wrapper.UnitTests.Agents;
+namespace Wrapper.UnitTests.Application.Agents;
 
 /// <summary>Only the client that made a thread continues or ends it; another client's thread and a thread that does not
 /// exist read the same (<see cref="ThreadNotFoundException"/>), and neither reaches the agent.</summary>

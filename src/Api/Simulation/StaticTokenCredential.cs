@@ -1,9 +1,9 @@
 using Azure.Core;
 
-namespace Wrapper.Infrastructure.Agents;
+namespace Wrapper.Api.Simulation;
 
 /// <summary>A credential that always presents one token: the per-process random token the embedded simulator expects.
-/// Used only in simulated mode; real Azure always gets <c>DefaultAzureCredential</c>.</summary>
+/// Registered by <see cref="EmbeddedSimulator"/> for the Agent Service only; real Azure always gets <c>DefaultAzureCredential</c>.</summary>
 public sealed class StaticTokenCredential : TokenCredential
 {
     private readonly string _token;
