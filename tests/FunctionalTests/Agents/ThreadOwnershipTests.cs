@@ -8,6 +8,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Wrapper.Application.Agents;
 using Wrapper.FunctionalTests.Infrastructure;
+using Wrapper.FunctionalTests.Mcp;
 
 namespace Wrapper.FunctionalTests.Agents;
 
@@ -152,8 +153,8 @@ public sealed class ThreadOwnershipTests
     public async Task TheMcpTools_ApplyTheSameRule()
     {
         var threadId = await AliceKeepsAThread();
-        await using var bob = await ConnectAsync(BobKey);
-        await using var alice = await ConnectAsync(AliceKey);
+        await using var bob = await McpTestClient.ConnectAsync(_factory, BobKey);
+        await using var alice = await McpTestClient.ConnectAsync(_factory, AliceKey);
 
         var results = new List<(string Who, CallToolResult Result)>();
         foreach (var tool in new[] { "bing_grounding", "ask_agent_plain" })
@@ -172,34 +173,20 @@ public sealed class ThreadOwnershipTests
             foreach (var (who, result) in results)
             {
                 Assert.That(result.IsError, Is.True, who);
-                Assert.That(Text(result), Does.StartWith("thread_not_found (404): "), who);
+                Assert.That(McpTestClient.Text(result), Does.StartWith("thread_not_found (404): "), who);
             }
 
-            Assert.That(results.Select(r => Text(r.Result)).Distinct().Count(), Is.EqualTo(1), "foreign and unknown threads read the same");
+            Assert.That(results.Select(r => McpTestClient.Text(r.Result)).Distinct().Count(), Is.EqualTo(1), "foreign and unknown threads read the same");
             Assert.That(_factory.Store.FindThread(threadId)!.Deleted, Is.False);
             Assert.That(_factory.Store.FindThread(threadId)!.MessageCount, Is.EqualTo(2));
         }
 
         var ended = await alice.CallToolAsync("ask_agent_plain",
             new Dictionary<string, object?> { ["query"] = "Thanks", ["thread_id"] = threadId, ["keep_thread"] = false });
-        Assert.That(ended.IsError, Is.Not.True, Text(ended));
+        Assert.That(ended.IsError, Is.Not.True, McpTestClient.Text(ended));
         Assert.That(_factory.Store.FindThread(threadId)!.Deleted, Is.True);
     }
 
-    private async Task<McpClient> ConnectAsync(string key)
-    {
-        var http = _factory.CreateClient();
-        var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/mcp"),
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["api-key"] = key },
-        }, http, loggerFactory: null, ownsHttpClient: true);
-        return await McpClient.CreateAsync(transport);
-    }
-
-    private static string Text(CallToolResult result) =>
-        string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 }
 
 /// <summary>With authentication off (no client key, no Entra ID), every caller is the one client <c>anonymous</c>: they

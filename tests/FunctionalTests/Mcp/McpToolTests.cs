@@ -18,7 +18,7 @@ public sealed class McpToolTests
     public async Task Start()
     {
         _factory = new SecuredApiFactory(SecuredApiFactory.WithKeys());
-        _mcp = await ConnectAsync(_factory, SecuredApiFactory.AliceKey);
+        _mcp = await McpTestClient.ConnectAsync(_factory, SecuredApiFactory.AliceKey);
     }
 
     [OneTimeTearDown]
@@ -28,20 +28,6 @@ public sealed class McpToolTests
         await _factory.DisposeAsync();
     }
 
-    private static async Task<McpClient> ConnectAsync(SecuredApiFactory factory, string key)
-    {
-        var http = factory.CreateClient();
-        var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/mcp"),
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["api-key"] = key },
-        }, http, loggerFactory: null, ownsHttpClient: true);
-        return await McpClient.CreateAsync(transport);
-    }
-
-    private static string Text(CallToolResult result) =>
-        string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 
     [Test]
     public async Task ShouldListEveryToolWithTypedSchemas()
@@ -71,7 +57,7 @@ public sealed class McpToolTests
         {
             ["messages"] = new[] { new { role = "user", content = "What is the capital of France?" } },
         });
-        Assert.That(result.IsError, Is.Not.True, Text(result));
+        Assert.That(result.IsError, Is.Not.True, McpTestClient.Text(result));
         var structured = result.StructuredContent!.Value;
         Assert.Multiple(() =>
         {
@@ -87,9 +73,9 @@ public sealed class McpToolTests
         var health = await _mcp.CallToolAsync("health");
         Assert.Multiple(() =>
         {
-            Assert.That(complete.IsError, Is.Not.True, Text(complete));
+            Assert.That(complete.IsError, Is.Not.True, McpTestClient.Text(complete));
             Assert.That(complete.StructuredContent!.Value.GetProperty("model").GetString(), Is.Not.Empty);
-            Assert.That(health.IsError, Is.Not.True, Text(health));
+            Assert.That(health.IsError, Is.Not.True, McpTestClient.Text(health));
             Assert.That(health.StructuredContent!.Value.GetProperty("azure_openai").GetString(), Is.EqualTo("simulated"));
         });
     }
@@ -98,7 +84,7 @@ public sealed class McpToolTests
     public async Task ShouldAnswerWithCitations()
     {
         var result = await _mcp.CallToolAsync("bing_grounding", new Dictionary<string, object?> { ["query"] = "What happened in finance today?" });
-        Assert.That(result.IsError, Is.Not.True, Text(result));
+        Assert.That(result.IsError, Is.Not.True, McpTestClient.Text(result));
         var structured = result.StructuredContent!.Value;
         Assert.That(structured.GetProperty("content").GetString(), Is.Not.Empty);
         Assert.That(structured.GetProperty("citations").ValueKind, Is.EqualTo(JsonValueKind.Array));
@@ -108,7 +94,7 @@ public sealed class McpToolTests
     public async Task ShouldAskANamedAgent()
     {
         var result = await _mcp.CallToolAsync("ask_agent_plain", new Dictionary<string, object?> { ["query"] = "hello" });
-        Assert.That(result.IsError, Is.Not.True, Text(result));
+        Assert.That(result.IsError, Is.Not.True, McpTestClient.Text(result));
         Assert.That(result.StructuredContent!.Value.GetProperty("content").GetString(), Is.Not.Empty);
     }
 
@@ -122,7 +108,7 @@ public sealed class McpToolTests
         Assert.Multiple(() =>
         {
             Assert.That(result.IsError, Is.True);
-            Assert.That(Text(result), Does.StartWith("validation_failed (400)").And.Contain("messages[0].role"));
+            Assert.That(McpTestClient.Text(result), Does.StartWith("validation_failed (400)").And.Contain("messages[0].role"));
         });
     }
 
@@ -131,7 +117,7 @@ public sealed class McpToolTests
     {
         var result = await _mcp.CallToolAsync("complete", new Dictionary<string, object?> { ["query"] = "   " });
         Assert.That(result.IsError, Is.True);
-        Assert.That(Text(result), Does.StartWith("validation_failed"));
+        Assert.That(McpTestClient.Text(result), Does.StartWith("validation_failed"));
     }
 
     [Test]
@@ -139,7 +125,7 @@ public sealed class McpToolTests
     {
         var result = await _mcp.CallToolAsync("chat", new Dictionary<string, object?> { ["messages"] = "not a list" });
         Assert.That(result.IsError, Is.True);
-        Assert.That(Text(result), Does.StartWith("invalid_arguments (400)").And.Not.Contain("Wrapper."));
+        Assert.That(McpTestClient.Text(result), Does.StartWith("invalid_arguments (400)").And.Not.Contain("Wrapper."));
     }
 
     [Test]
@@ -147,7 +133,7 @@ public sealed class McpToolTests
     {
         var result = await _mcp.CallToolAsync("complete", new Dictionary<string, object?>());
         Assert.That(result.IsError, Is.True);
-        Assert.That(Text(result), Does.StartWith("invalid_arguments (400)").And.Contain("query"));
+        Assert.That(McpTestClient.Text(result), Does.StartWith("invalid_arguments (400)").And.Contain("query"));
     }
 
     [Test]
@@ -161,6 +147,6 @@ public sealed class McpToolTests
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         using var response = await http.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.ThrowsAsync(Is.InstanceOf<Exception>(), async () => await ConnectAsync(_factory, "wrong-key"));
+        Assert.ThrowsAsync(Is.InstanceOf<Exception>(), async () => await McpTestClient.ConnectAsync(_factory, "wrong-key"));
     }
 }
