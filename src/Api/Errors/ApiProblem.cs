@@ -78,9 +78,11 @@ public sealed class ApiProblem
         return new(problem, ProblemCodes.ValidationFailed, null, clientRefusal: false);
     }
 
-    /// <summary>404 <c>thread_not_found</c>.</summary>
+    /// <summary>404 <c>thread_not_found</c>, or <c>conversation_not_found</c> for a conversation of the new protocol.</summary>
     public static ApiProblem ThreadNotFound(ThreadNotFoundException threadNotFound) =>
-        Create(StatusCodes.Status404NotFound, ProblemCodes.ThreadNotFound, "No such conversation thread", threadNotFound.Message);
+        threadNotFound.IsConversation
+            ? Create(StatusCodes.Status404NotFound, ProblemCodes.ConversationNotFound, "No such conversation", threadNotFound.Message)
+            : Create(StatusCodes.Status404NotFound, ProblemCodes.ThreadNotFound, "No such conversation thread", threadNotFound.Message);
 
     /// <summary>A client over its quota (<see cref="ClientQuotaExceededException"/>): over a per-minute limit, 429
     /// <c>client_rate_limited</c> or <c>client_token_limit</c>; its token quota used up, 403 <c>client_quota_exceeded</c>

@@ -50,4 +50,5 @@ public static class ProblemCodes
     public const string UpstreamNotFound = "upstream_not_found";
     public const string UpstreamBadResponse = "upstream_bad_response";
     public const string ThreadNotFound = "thread_not_found";
+    public const string ConversationNotFound = "conversation_not_found";
 }

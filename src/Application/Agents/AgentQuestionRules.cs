@@ -15,12 +15,14 @@ public static partial class AgentQuestionRules
     /// is safe inside a URL path.</summary>
     public static bool IsWellFormedThreadId(string? threadId) => threadId is null || ThreadIdPattern().IsMatch(threadId);
 
-    /// <summary>Builds the domain question. A <paramref name="threadId"/> continues that thread and keeps it unless
-    /// <paramref name="keepThread"/> is false (which ends the conversation after this answer); without a thread
-    /// id a new thread is made, kept only when <paramref name="keepThread"/> is true. The question is asked as the
-    /// owner of <paramref name="clientIdentity"/> (<see cref="ThreadOwnership.OwnerOf"/>).</summary>
-    public static AgentQuestion ToQuestion(string query, string? threadId, bool? keepThread, string clientIdentity) =>
-        new(query, threadId, keepThread ?? threadId is not null, ThreadOwnership.OwnerOf(clientIdentity));
+    /// <summary>Builds the domain question. A <paramref name="threadId"/> (or <paramref name="conversationId"/>) continues
+    /// that thread (conversation) and keeps it unless <paramref name="keepThread"/> is false (which ends the conversation
+    /// after this answer); without one a new thread or conversation is made, kept only when <paramref name="keepThread"/>
+    /// is true. The question is asked as the owner of <paramref name="clientIdentity"/> (<see cref="ThreadOwnership.OwnerOf"/>).</summary>
+    public static AgentQuestion ToQuestion(string query, string? threadId, bool? keepThread, string clientIdentity,
+        string? conversationId = null) =>
+        new(query, threadId, keepThread ?? (threadId is not null || conversationId is not null), ThreadOwnership.OwnerOf(clientIdentity),
+            conversationId);
 
     /// <summary>Adds the rules for query, thread_id and their combination.</summary>
     public static void AddQuestionRules<T>(this AbstractValidator<T> validator, int maxQueryLength,

@@ -24,11 +24,29 @@ public static class ThreadOwnership
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Purpose + clientIdentity)));
     }
 
-    /// <summary>Asks the agent as the owner <see cref="AgentQuestion.Owner"/>: a question on an existing thread goes
-    /// ahead only when the thread's recorded owner is that owner.</summary>
-    /// <exception cref="ThreadNotFoundException">The thread does not exist, or another client owns it.</exception>
+    /// <summary>Asks the agent as the owner <see cref="AgentQuestion.Owner"/>: a question on an existing thread or
+    /// conversation goes ahead only when its recorded owner is that owner.</summary>
+    /// <exception cref="ThreadNotFoundException">The thread or conversation does not exist, or another client owns it.</exception>
     public static async Task<AgentAnswer> AskAsOwnerAsync(this IAgentGateway agents, string agentName, AgentQuestion question,
         CancellationToken cancellationToken)
+    {
+        await agents.EnsureOwnedAsync(question, cancellationToken).ConfigureAwait(false);
+        return await agents.AskAsync(agentName, question, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the agent's answer as the owner <see cref="AgentQuestion.Owner"/>, under the same rule as
+    /// <see cref="AskAsOwnerAsync"/>. The ownership check runs before the stream is returned, so a caller that is not the
+    /// owner gets <see cref="ThreadNotFoundException"/> before anything is written.</summary>
+    public static async Task<IAsyncEnumerable<AgentStreamUpdate>> StreamAsOwnerAsync(this IAgentGateway agents, string agentName,
+        AgentQuestion question, CancellationToken cancellationToken)
+    {
+        await agents.EnsureOwnedAsync(question, cancellationToken).ConfigureAwait(false);
+        return agents.StreamAsync(agentName, question, cancellationToken);
+    }
+
+    /// <summary>Throws <see cref="ThreadNotFoundException"/> unless the question's thread or conversation (when it names
+    /// one) records <see cref="AgentQuestion.Owner"/> as its owner.</summary>
+    public static async Task EnsureOwnedAsync(this IAgentGateway agents, AgentQuestion question, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(question);
         if (question.Owner is not { } owner)
@@ -45,7 +63,14 @@ public static class ThreadOwnership
             }
         }
 
-        return await agents.AskAsync(agentName, question, cancellationToken).ConfigureAwait(false);
+        if (question.ConversationId is { } conversationId)
+        {
+            var recorded = await agents.GetConversationOwnerAsync(conversationId, cancellationToken).ConfigureAwait(false);
+            if (!IsSameOwner(recorded, owner))
+            {
+                throw ThreadNotFoundException.ForConversation(conversationId);
+            }
+        }
     }
 
     private static bool IsSameOwner(string? recorded, string owner) =>

@@ -31,10 +31,31 @@ public sealed class AgentGateway : IAgentGateway
 
     public bool IsConfigured => _client is not null;
 
+    /// <summary>Every agent runs on the classic protocol until the new one's adapter is configured.</summary>
+    public AgentProtocol? ProtocolOf(string agentName) =>
+        _agents.ContainsKey(agentName) ? AgentProtocol.Classic : null;
+
     public Task<AgentAnswer> AskAsync(string agentName, AgentQuestion question, CancellationToken cancellationToken) =>
         _agents.TryGetValue(agentName, out var agent)
             ? agent.AskAsync(question, cancellationToken)
             : throw new UpstreamException(UpstreamFailure.NotFound, $"No agent is named '{agentName}'.");
+
+    /// <summary>Streams by asking and then yielding the whole answer as one delta (the classic runner does not stream yet).</summary>
+    public async IAsyncEnumerable<AgentStreamUpdate> StreamAsync(string agentName, AgentQuestion question,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var answer = await AskAsync(agentName, question, cancellationToken).ConfigureAwait(false);
+        if (answer.Content.Length > 0)
+        {
+            yield return new AgentTextDelta(answer.Content);
+        }
+
+        yield return new AgentAnswerCompleted(answer);
+    }
+
+    /// <summary>No agent runs on the new protocol yet, so no conversation exists.</summary>
+    public Task<string?> GetConversationOwnerAsync(string conversationId, CancellationToken cancellationToken) =>
+        Task.FromResult<string?>(null);
 
     /// <summary>Reads the owner tag the thread's metadata recorded at creation (<c>GET /threads/{threadId}</c>).</summary>
     public Task<string?> GetThreadOwnerAsync(string threadId, CancellationToken cancellationToken) =>
