@@ -27,7 +27,7 @@ public sealed class AgentsController : ControllerBase
     /// <param name="body">Optional JSON body with the same fields.</param>
     /// <param name="cancellationToken">Aborted when the caller disconnects; the agent's run is then cancelled.</param>
     /// <response code="200">The answer with its numbered citations (JSON), or its stream (<c>text/event-stream</c>) when <c>stream</c> is true.</response>
-    /// <response code="400">The agent name or question is invalid (<c>validation_failed</c>, with <c>errors</c> by field), including an id of the wrong kind for the agent's protocol or both ids at once; or <c>thread_id</c> names a thread still busy with an earlier question (<c>upstream_rejected_request</c>).</response>
+    /// <response code="400">The agent name or question is invalid (<c>validation_failed</c>, with <c>errors</c> by field), including an id of the wrong kind for the agent's protocol (<c>conversation_id</c> to a classic agent, <c>thread_id</c> to a new one) or both ids at once; or <c>thread_id</c> names a thread still busy with an earlier question (<c>upstream_rejected_request</c>).</response>
     /// <response code="404"><c>thread_id</c> or <c>conversation_id</c> names no conversation of this client: it never existed, was deleted, or belongs to another client (<c>thread_not_found</c>, <c>conversation_not_found</c>).</response>
     /// <response code="429">The Agent Service or its model is throttling us (<c>rate_limited</c>); see <c>Retry-After</c>.</response>
     /// <response code="502">Our Agent Service configuration is wrong or the agent's run failed.</response>

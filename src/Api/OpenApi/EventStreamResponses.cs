@@ -22,7 +22,8 @@ public sealed class EventStreamResponseAttribute(Type doneType, string requested
 /// <summary>Documents the <c>text/event-stream</c> answer of actions marked <see cref="EventStreamResponseAttribute"/>:
 /// the body is text (a sequence of events, described and shown as an example), each event's data has its schema among
 /// the components (<c>StreamDeltaEvent</c>, the done type, <c>StreamErrorEvent</c>), and the stream's items are given as
-/// <c>itemSchema</c> (one of those three, OpenAPI 3.2's way to describe server-sent events).</summary>
+/// <c>itemSchema</c> (one of those three), OpenAPI 3.2's way to describe server-sent events, which a 3.0 document carries
+/// as the <c>x-oai-itemSchema</c> extension.</summary>
 internal sealed class EventStreamResponseOperationFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
