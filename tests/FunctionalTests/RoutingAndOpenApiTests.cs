@@ -67,6 +67,56 @@ public sealed class RoutingAndOpenApiTests : EmbeddedApiTests
         });
     }
 
+    [Test]
+    public async Task ShouldDescribeTheChatEventStream()
+    {
+        using var response = await Client.GetAsync("/swagger/v1/swagger.json");
+        var document = await response.ReadJsonAsync();
+        var events = document.GetProperty("paths").GetProperty("/chat").GetProperty("post").GetProperty("responses")
+            .GetProperty("200").GetProperty("content").GetProperty("text/event-stream");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.GetProperty("schema").GetProperty("description").GetString(), Does.Contain("ChatStreamDoneEvent"));
+            Assert.That(events.GetProperty("example").GetString(), Does.Contain("event: done\ndata: {\"model\":"));
+            Assert.That(Properties(document.GetProperty("components").GetProperty("schemas"), "ChatStreamDoneEvent"),
+                Is.EquivalentTo(new[] { "model", "finish_reason", "usage" }));
+        }
+    }
+
+    [TestCase("/bing-grounding")]
+    [TestCase("/agents/{name}")]
+    public async Task ShouldDescribeConversationIds_StreamingAndTheirErrors(string path)
+    {
+        using var response = await Client.GetAsync("/swagger/v1/swagger.json");
+        var document = await response.ReadJsonAsync();
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty("post");
+        var responses = operation.GetProperty("responses");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        var ok = responses.GetProperty("200").GetProperty("content");
+        var events = ok.GetProperty("text/event-stream");
+        var eventText = events.GetProperty("schema").GetProperty("description").GetString();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(operation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()),
+                Is.SupersetOf(new[] { "query", "thread_id", "conversation_id", "keep_thread", "stream" }));
+            Assert.That(Properties(schemas, "AgentQuestionRequest"), Is.EquivalentTo(new[] { "query", "thread_id", "conversation_id", "keep_thread", "stream" }));
+            Assert.That(Properties(schemas, "AgentAnswerResponse"), Is.EquivalentTo(new[] { "content", "citations", "thread_id", "conversation_id" }));
+            Assert.That(ok.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString(), Does.EndWith("/AgentAnswerResponse"));
+            Assert.That(events.GetProperty("schema").GetProperty("type").GetString(), Is.EqualTo("string"));
+            Assert.That(eventText, Does.Contain("`delta`").And.Contain("`done`").And.Contain("`error`").And.Contain("AgentAnswerResponse"));
+            Assert.That(events.GetProperty("example").GetString(), Does.StartWith("event: delta\ndata: {\"content\":").And.Contain("event: done\ndata: {\"content\":"));
+            Assert.That(events.GetProperty("x-oai-itemSchema").GetProperty("oneOf").EnumerateArray().Select(s => s.GetProperty("$ref").GetString()),
+                Is.EqualTo(new[] { "#/components/schemas/StreamDeltaEvent", "#/components/schemas/AgentAnswerResponse", "#/components/schemas/StreamErrorEvent" }));
+            Assert.That(Properties(schemas, "StreamDeltaEvent"), Is.EquivalentTo(new[] { "content" }));
+            Assert.That(Properties(schemas, "StreamErrorEvent"), Is.EquivalentTo(new[] { "type", "status", "title", "detail", "code", "retryAfterSeconds" }));
+            Assert.That(responses.GetProperty("404").GetProperty("description").GetString(), Does.Contain("conversation_not_found").And.Contain("thread_not_found"));
+            Assert.That(responses.GetProperty("400").GetProperty("description").GetString(), Does.Contain("conversation_id").And.Contain("wrong kind"));
+            Assert.That(operation.GetProperty("description").GetString(), Does.Contain("stream=true").And.Contain("conversation_id"));
+        }
+    }
+
     private static void AssertResponses(JsonElement paths, string path, string method, params string[] statuses)
     {
         Assert.That(paths.TryGetProperty(path, out var item), Is.True, $"{path} is documented");

@@ -1,6 +1,7 @@
 using MediatR;
 using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Contracts;
+using Wrapper.Api.OpenApi;
 using Wrapper.Api.Streaming;
 
 namespace Wrapper.Api.Controllers;
@@ -39,6 +40,7 @@ public sealed class ChatController : ControllerBase
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
     [ApiErrors]
+    [EventStreamResponse(typeof(ChatStreamDoneEvent), "`\"stream\": true` in the body")]
     public async Task<IActionResult> Post([FromBody] ChatRequest request, CancellationToken cancellationToken)
     {
         if (request.Stream == true)

@@ -13,6 +13,16 @@ public sealed class AgentToolsSetup : IConfigureOptions<McpServerOptions>
 {
     public const string Prefix = "ask_agent_";
 
+    // The conversation arguments of every agent tool (these and bing_grounding), described once.
+    internal const string ThreadIdDescription =
+        "Continue this conversation: the thread_id of an earlier answer (agents on the classic protocol).";
+
+    internal const string ConversationIdDescription =
+        "Continue this conversation: the conversation_id of an earlier answer (agents on the new protocol). Send thread_id or conversation_id, whichever the earlier answer carried, never both.";
+
+    internal const string KeepThreadDescription =
+        "Keep the conversation and return its thread_id or conversation_id (default: true when continuing one, else false; false ends it).";
+
     private readonly IAgentGateway _agents;
     private readonly IServiceProvider _services;
 
@@ -31,17 +41,18 @@ public sealed class AgentToolsSetup : IConfigureOptions<McpServerOptions>
             options.ToolCollection.Add(McpServerTool.Create(
                 async (IMediator mediator,
                     [Description("The question (not blank, at most 32,000 characters by default).")] string query,
-                    [Description("Continue this conversation: the thread_id of an earlier answer.")] string? thread_id = null,
-                    [Description("Keep the conversation thread and return its thread_id.")] bool? keep_thread = null,
+                    [Description(ThreadIdDescription)] string? thread_id = null,
+                    [Description(KeepThreadDescription)] bool? keep_thread = null,
+                    [Description(ConversationIdDescription)] string? conversation_id = null,
                     CancellationToken cancellationToken = default) =>
-                    AgentAnswerResponse.From(await mediator.Send(new AskAgent(agentName, query, thread_id, keep_thread), cancellationToken)),
+                    AgentAnswerResponse.From(await mediator.Send(new AskAgent(agentName, query, thread_id, keep_thread, conversation_id), cancellationToken)),
                 new McpServerToolCreateOptions
                 {
                     // Lets the SDK tell the IMediator parameter (resolved per call, scoped) from the tool's arguments.
                     Services = _services,
                     Name = ToolName(agentName),
                     Title = $"Ask the '{agentName}' agent",
-                    Description = $"Ask the Azure AI Foundry agent '{agentName}'. Returns its answer and numbered citations.",
+                    Description = $"Ask the Azure AI Foundry agent '{agentName}'. Returns its answer and numbered citations, and thread_id or conversation_id when the conversation is kept.",
                     ReadOnly = true,
                     OpenWorld = true,
                     UseStructuredContent = true,

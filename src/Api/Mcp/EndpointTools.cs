@@ -34,10 +34,11 @@ public sealed class EndpointTools(IMediator mediator, HealthReportQuery health)
     [Description("Answer a question with current web sources (Bing grounding through the Azure AI Foundry Agent Service). Returns the answer and its numbered citations.")]
     public async Task<AgentAnswerResponse> BingGrounding(
         [Description("The question (not blank, at most 32,000 characters by default).")] string query,
-        [Description("Continue this conversation: the thread_id of an earlier answer.")] string? thread_id = null,
-        [Description("Keep the conversation thread and return its thread_id (default: true when thread_id is given, else false).")] bool? keep_thread = null,
+        [Description(AgentToolsSetup.ThreadIdDescription)] string? thread_id = null,
+        [Description(AgentToolsSetup.KeepThreadDescription)] bool? keep_thread = null,
+        [Description(AgentToolsSetup.ConversationIdDescription)] string? conversation_id = null,
         CancellationToken cancellationToken = default) =>
-        AgentAnswerResponse.From(await mediator.Send(new AskGroundedQuestion(query, thread_id, keep_thread), cancellationToken));
+        AgentAnswerResponse.From(await mediator.Send(new AskGroundedQuestion(query, thread_id, keep_thread, conversation_id), cancellationToken));
 
     [McpServerTool(Name = "health", Title = "Health", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Check that Azure OpenAI answers with this service's credentials, and report the Agent Service's state.")]

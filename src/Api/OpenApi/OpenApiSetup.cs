@@ -38,6 +38,7 @@ public static class OpenApiSetup
             options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<StandardHeadersOperationFilter>();
+            options.OperationFilter<EventStreamResponseOperationFilter>();
             options.DocumentFilter<SimulatedModeDocumentFilter>();
             options.AddSchemaFilterInstance(new TryItOutExamplesSchemaFilter());
             if (keys)

@@ -3,16 +3,19 @@ using Wrapper.Application.Common;
 
 namespace Wrapper.Application.Agents;
 
-public sealed class AskAgentValidator : AbstractValidator<AskAgent>
+public sealed class AskAgentValidator : NamedAgentQuestionValidator<AskAgent>
 {
     public AskAgentValidator(IOptions<ChatOptions> options, IAgentGateway agents)
+        : base(options.Value, agents)
     {
-        var known = agents.AgentNames;
-        RuleFor(r => r.Agent)
-            .Must(a => a is not null && known.Contains(a, StringComparer.OrdinalIgnoreCase))
-            .WithMessage($"'agent' must be one of: {string.Join(", ", known.Order(StringComparer.Ordinal))}.")
-            .OverridePropertyName("agent");
+    }
+}
 
-        this.AddQuestionRules(options.Value.MaxMessageLength, r => r.Query, r => r.ThreadId);
+/// <summary>A streamed answer obeys exactly the rules of <see cref="AskAgent"/>.</summary>
+public sealed class StreamAgentAnswerValidator : NamedAgentQuestionValidator<StreamAgentAnswer>
+{
+    public StreamAgentAnswerValidator(IOptions<ChatOptions> options, IAgentGateway agents)
+        : base(options.Value, agents)
+    {
     }
 }

@@ -133,6 +133,29 @@ public sealed class ThreadOwnershipTests
         await AssertThreadNotFoundAsync(afterwards);
     }
 
+    [TestCase("/bing-grounding")]
+    [TestCase("/agents/plain")]
+    public async Task Streaming_AnotherClientsThread_Is404BeforeAnyEvent_AndTheOwnerStreamsOnIt(string path)
+    {
+        var threadId = await AliceKeepsAThread();
+
+        using var foreign = await Ask(BobKey, path + "?stream=true", new { query = "Let me in", thread_id = threadId });
+        using var unknown = await Ask(BobKey, path + "?stream=true", new { query = "Let me in", thread_id = UnknownThread });
+        using var own = await Ask(AliceKey, path + "?stream=true", new { query = "And the score?", thread_id = threadId });
+
+        Assert.That(await AssertThreadNotFoundAsync(foreign), Is.EqualTo(await AssertThreadNotFoundAsync(unknown)));
+        var ownText = await own.Content.ReadAsStringAsync();
+        var done = ServerSentEvent.Parse(ownText)[^1];
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(own.StatusCode, Is.EqualTo(HttpStatusCode.OK), ownText);
+            Assert.That(own.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
+            Assert.That(done.Name, Is.EqualTo("done"));
+            Assert.That(done.Json.GetProperty("thread_id").GetString(), Is.EqualTo(threadId));
+            Assert.That(_factory.Store.FindThread(threadId)!.MessageCount, Is.EqualTo(4), "only alice's question was added");
+        }
+    }
+
     [Test]
     public async Task TheThreadRecordsAHashOfItsOwner_NeverItsNameOrKey()
     {

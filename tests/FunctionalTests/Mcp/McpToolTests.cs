@@ -37,7 +37,7 @@ public sealed class McpToolTests
         Assert.That(names, Is.SupersetOf(new[] { "chat", "complete", "bing_grounding", "health", "ask_agent_bing_grounding", "ask_agent_plain" }));
 
         var agent = tools.Single(t => t.Name == "ask_agent_plain").JsonSchema.GetProperty("properties");
-        Assert.That(agent.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "query", "thread_id", "keep_thread" }));
+        Assert.That(agent.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "query", "thread_id", "keep_thread", "conversation_id" }));
 
         var chat = tools.Single(t => t.Name == "chat");
         var schema = chat.JsonSchema;

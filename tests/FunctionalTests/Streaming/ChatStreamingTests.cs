@@ -188,36 +188,4 @@ public sealed class ChatStreamingTests
 
         Assert.That(_factory.Requests(0), Is.EqualTo(1), "the upstream call was cancelled with the client's request");
     }
-
-    /// <summary>One server-sent event: its name and its JSON data.</summary>
-    private sealed record ServerSentEvent(string Name, JsonElement Json)
-    {
-        public static List<ServerSentEvent> Parse(string text) =>
-            text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(Parse1).ToList();
-
-        public static async Task<ServerSentEvent?> ReadAsync(StreamReader reader)
-        {
-            var lines = new StringBuilder();
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (line.Length == 0)
-                {
-                    return Parse1(lines.ToString());
-                }
-
-                lines.Append(line).Append('\n');
-            }
-
-            return null;
-        }
-
-        private static ServerSentEvent Parse1(string block)
-        {
-            var lines = block.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            var name = lines.Single(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..];
-            var data = lines.Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
-            using var document = JsonDocument.Parse(data);
-            return new ServerSentEvent(name, document.RootElement.Clone());
-        }
-    }
 }

@@ -31,14 +31,15 @@ public sealed class AskGroundedQuestionTests
             .Callback<string, AgentQuestion, CancellationToken>((n, q, _) => (_agentName, _asked) = (n, q))
             .ReturnsAsync(Answer);
         _agents.Setup(a => a.GetThreadOwnerAsync("thread_abc", It.IsAny<CancellationToken>())).ReturnsAsync(Alice);
+        _agents.Setup(a => a.ProtocolOf("bing-grounding")).Returns(AgentProtocol.Classic);
         _client = new Mock<ICurrentClient>();
         _client.SetupGet(c => c.Identity).Returns("alice");
     }
 
     private AskGroundedQuestionHandler Handler() => new(_agents.Object, _client.Object);
 
-    private static AskGroundedQuestionValidator Validator(int maxLength = 32_000) =>
-        new(Options.Create(new ChatOptions { MaxMessageLength = maxLength }));
+    private AskGroundedQuestionValidator Validator(int maxLength = 32_000) =>
+        new(Options.Create(new ChatOptions { MaxMessageLength = maxLength }), _agents.Object);
 
     [Test]
     public async Task Handle_AsksTheBingGroundingAgent_WithANewThrowawayThread()

@@ -153,6 +153,34 @@ public sealed class QuotaBehaviourTests
     }
 
     [Test]
+    public async Task ShouldCountAStreamedAgentAnswerAsOneRequestWithoutTokens_AndHandTheStreamBackUntouched()
+    {
+        var stream = AgentUpdates();
+
+        var grounded = await Behaviour<StreamGroundedAnswer, IAsyncEnumerable<AgentStreamUpdate>>()
+            .Handle(new StreamGroundedAnswer("q"), CancellationToken.None, () => Task.FromResult(stream));
+        var groundedRequest = _requested;
+        var named = await Behaviour<Wrapper.Application.Agents.StreamAgentAnswer, IAsyncEnumerable<AgentStreamUpdate>>()
+            .Handle(new Wrapper.Application.Agents.StreamAgentAnswer("plain", "q"), CancellationToken.None, () => Task.FromResult(stream));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(grounded, Is.SameAs(stream));
+            Assert.That(named, Is.SameAs(stream));
+            Assert.That(groundedRequest!.Tokens, Is.Zero);
+            Assert.That(_requested!.Tokens, Is.Zero);
+            Assert.That(_corrections, Is.Empty, "nothing to correct: no tokens were reserved");
+            _quota.Verify(q => q.ReserveAsync(It.IsAny<QuotaRequest>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
+        });
+    }
+
+    private static async IAsyncEnumerable<AgentStreamUpdate> AgentUpdates()
+    {
+        await Task.Yield();
+        yield return new AgentAnswerCompleted(new AgentAnswer("text", []));
+    }
+
+    [Test]
     public async Task ShouldCountNothingWhenNoLimitIsConfigured()
     {
         _options = new QuotaOptions();
