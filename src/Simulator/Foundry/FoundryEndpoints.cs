@@ -95,7 +95,7 @@ public static class FoundryEndpoints
             return Ok(store.AddItems(conversation_id, FoundryRequestReader.Items(body, required: true)));
         });
         openai.MapGet("/conversations/{conversation_id}/items", (string conversation_id, HttpRequest request, FoundryStore store) =>
-            Ok(store.ListItems(conversation_id, Page(request.Query))));
+            Ok(store.ListItems(conversation_id, Page(request.Query), Cursor(request.Query, "item_type"))));
         openai.MapGet("/conversations/{conversation_id}/items/{item_id}", (string conversation_id, string item_id, FoundryStore store) =>
             Ok(store.GetItem(conversation_id, item_id)));
         openai.MapDelete("/conversations/{conversation_id}/items/{item_id}", (string conversation_id, string item_id, FoundryStore store) =>

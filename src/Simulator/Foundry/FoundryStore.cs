@@ -169,11 +169,14 @@ public sealed class FoundryStore
         }
     }
 
-    internal JsonObject ListItems(string id, PageRequest page)
+    /// <summary>The items of a conversation; <paramref name="itemType"/> filters by type (the simulator's items are all
+    /// <c>message</c>s).</summary>
+    internal JsonObject ListItems(string id, PageRequest page, string? itemType = null)
     {
         lock (_gate)
         {
-            return Page(RequireConversation(id).Items, i => i.Id, page, i => FoundryWire.Item(i), "item");
+            var items = RequireConversation(id).Items;
+            return Page(itemType is null or "message" ? items : [], i => i.Id, page, i => FoundryWire.Item(i), "item");
         }
     }
 
