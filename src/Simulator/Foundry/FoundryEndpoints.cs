@@ -39,6 +39,8 @@ public static class FoundryEndpoints
     /// <summary>Maps the routes and <see cref="StateRoute"/>.</summary>
     public static IEndpointRouteBuilder MapFoundryAgentService(this IEndpointRouteBuilder app)
     {
+        // Seeds the named agents now, so that a bad Simulator:Agents:NamedAgents entry stops the start, not a request.
+        app.ServiceProvider.GetRequiredService<FoundryStore>();
         var agents = app.MapGroup(ProjectPrefix + "/agents")
             .AddEndpointFilter<AgentRequestFilter>().WithMetadata(AgentsRule).ExcludeFromDescription();
         MapAgents(agents);

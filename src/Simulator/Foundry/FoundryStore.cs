@@ -401,11 +401,25 @@ public sealed class FoundryStore
         var createdAt = Now;
         foreach (var seed in seeds)
         {
-            FoundryRequestReader.CheckAgentName(seed.Name);
+            try
+            {
+                FoundryRequestReader.CheckAgentName(seed.Name);
+            }
+            catch (AgentApiException invalid)
+            {
+                throw new InvalidOperationException($"Simulator:Agents:NamedAgents: {invalid.Message}", invalid);
+            }
+
             if (!_agents.TryGetValue(seed.Name, out var versions))
             {
                 versions = [];
                 _agents.Add(seed.Name, versions);
+            }
+
+            if (string.IsNullOrWhiteSpace(seed.Version) || versions.Any(v => v.Version == seed.Version))
+            {
+                throw new InvalidOperationException(
+                    $"Simulator:Agents:NamedAgents: agent '{seed.Name}' needs a distinct, non-empty Version (got '{seed.Version}').");
             }
 
             versions.Add(new NamedAgentVersion(seed.Name, seed.Version, createdAt)
