@@ -7,8 +7,9 @@ using Microsoft.Net.Http.Headers;
 namespace Wrapper.Simulator.Agents;
 
 /// <summary>
-/// Runs before every Agent Service route, in this order: the injected fault for target <c>agents</c> (latency, then
-/// drop or an error status), the bearer token (401), the <c>api-version</c> query parameter (400); then it turns an
+/// Runs before every Agent Service route (classic and new), in this order: the injected fault for target <c>agents</c>
+/// (latency, then drop or an error status), the bearer token (401), the <c>api-version</c> query parameter (400, by the
+/// endpoint's <see cref="ApiVersionRule"/> or, without one, the classic versions); then it turns an
 /// <see cref="AgentApiException"/> of the route into the service's error body.
 /// </summary>
 internal sealed class AgentRequestFilter(SimulatorOptions options, FaultInjector faults) : IEndpointFilter
@@ -27,7 +28,8 @@ internal sealed class AgentRequestFilter(SimulatorOptions options, FaultInjector
             return refused;
         }
 
-        if (CheckApiVersion(http.Request.Query) is { } badVersion)
+        var rule = http.GetEndpoint()?.Metadata.GetMetadata<ApiVersionRule>();
+        if ((rule is null ? CheckApiVersion(http.Request.Query) : rule.Check(http.Request.Query)) is { } badVersion)
         {
             return badVersion;
         }
@@ -139,6 +141,37 @@ internal sealed class AgentRequestFilter(SimulatorOptions options, FaultInjector
                 StatusCodes.Status400BadRequest,
                 "unsupported_api_version",
                 $"Unsupported api-version '{version}'. Supported versions: {string.Join(", ", accepted)}.",
+                "api-version");
+    }
+}
+
+/// <summary>
+/// The api-versions one group of Agent Service routes accepts (endpoint metadata read by <see cref="AgentRequestFilter"/>).
+/// <paramref name="Required"/>: a missing <c>api-version</c> is a 400; otherwise it may be left out.
+/// </summary>
+public sealed record ApiVersionRule(IReadOnlyList<string> Accepted, bool Required)
+{
+    /// <summary>The refusal for <paramref name="query"/>'s <c>api-version</c>, or null when it is accepted.</summary>
+    public IResult? Check(IQueryCollection query)
+    {
+        var version = query["api-version"].ToString();
+        if (version.Length == 0)
+        {
+            return Required
+                ? AgentErrors.Result(
+                    StatusCodes.Status400BadRequest,
+                    "missing_required_parameter",
+                    $"Missing required query parameter 'api-version'. Supported versions: {string.Join(", ", Accepted)}.",
+                    "api-version")
+                : null;
+        }
+
+        return Accepted.Contains(version, StringComparer.Ordinal)
+            ? null
+            : AgentErrors.Result(
+                StatusCodes.Status400BadRequest,
+                "unsupported_api_version",
+                $"Unsupported api-version '{version}'. Supported versions: {string.Join(", ", Accepted)}.",
                 "api-version");
     }
 }

@@ -19,6 +19,13 @@ public sealed class AgentSimulatorOptions
     /// <summary>The agents the simulator knows. Empty means the defaults of <see cref="SimulatedAgent.Defaults"/>.</summary>
     public List<SimulatedAgent> Agents { get; set; } = [];
 
+    /// <summary>
+    /// The named, versioned agents of the new Agent Service (<c>/agents/{name}/versions</c>, run through
+    /// <c>/openai/v1/responses</c>) seeded at start and on reset. Empty means the defaults of
+    /// <see cref="Foundry.SimulatedNamedAgent.Defaults"/>. Versions created over the wire are kept until reset.
+    /// </summary>
+    public List<Foundry.SimulatedNamedAgent> NamedAgents { get; set; } = [];
+
     /// <summary>The api-version values accepted when none are configured.</summary>
     public static IReadOnlyList<string> DefaultApiVersions { get; } = ["v1", "2025-05-01"];
 }

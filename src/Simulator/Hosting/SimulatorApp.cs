@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Wrapper.Simulator.Agents;
 using Wrapper.Simulator.Control;
+using Wrapper.Simulator.Foundry;
 using Wrapper.Simulator.OpenAI;
 
 namespace Wrapper.Simulator;
@@ -48,6 +49,7 @@ public static class SimulatorApp
         services.AddSingleton<DeploymentRateLimiter>();
         services.AddProblemDetails();
         services.AddAgentService();
+        services.AddFoundryAgentService();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -57,6 +59,7 @@ public static class SimulatorApp
         app.MapUnservedOpenAIRoutes();
         app.MapSimulatorControl();
         app.MapAgentService();
+        app.MapFoundryAgentService();
         return app;
     }
 

@@ -57,6 +57,19 @@ internal sealed class AgentServiceClient : IDisposable
         return new Reply(response.StatusCode, response.Headers, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
+    /// <summary>Posts <paramref name="body"/> and reads the answer as text (for event streams).</summary>
+    public async Task<(HttpStatusCode Status, string? ContentType, string Text)> PostForTextAsync(string path, object body)
+    {
+        var separator = path.Contains('?') ? '&' : '?';
+        var url = ApiVersion is null ? path : $"{path}{separator}api-version={ApiVersion}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(JsonSerializerFor(body), Encoding.UTF8, "application/json"),
+        };
+        using var response = await _http.SendAsync(request);
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Creates a thread with one user message, runs <paramref name="agentId"/> and polls to a terminal status.</summary>
     public async Task<(string ThreadId, JsonNode Run)> AskAsync(string agentId, string question)
     {

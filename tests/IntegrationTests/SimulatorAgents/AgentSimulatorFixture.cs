@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Wrapper.Simulator;
 using Wrapper.Simulator.Agents;
+using Wrapper.Simulator.Foundry;
 
 namespace Wrapper.IntegrationTests.SimulatorAgents;
 
@@ -12,6 +13,9 @@ public abstract class AgentSimulatorFixture
     protected SimulatorServer Server { get; private set; } = null!;
 
     protected AgentStore Store => Server.Services.GetRequiredService<AgentStore>();
+
+    /// <summary>The state of the new Agent Service routes (agents by name, conversations, responses).</summary>
+    protected FoundryStore Foundry => Server.Services.GetRequiredService<FoundryStore>();
 
     /// <summary>The authorized client on the project path.</summary>
     internal AgentServiceClient Client { get; private set; } = null!;
