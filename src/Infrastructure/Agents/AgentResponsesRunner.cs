@@ -62,7 +62,7 @@ public sealed class AgentResponsesRunner : IAgentRunner
                 ResponsesWire.ResponseObject response;
                 try
                 {
-                    response = await client.CreateResponseAsync(request, _options.RunDeadline, token).ConfigureAwait(false);
+                    response = await client.CreateResponseAsync(request, _options.RunDeadline + _options.RequestTimeout, token).ConfigureAwait(false);
                 }
                 catch (UpstreamException ex) when (ex.Failure is UpstreamFailure.NotFound)
                 {
@@ -76,8 +76,9 @@ public sealed class AgentResponsesRunner : IAgentRunner
                     throw FailureOf(response);
                 }
 
+                var reply = AgentServiceClient.ReplyOf(response) ?? throw NoAnswer();
                 exchange.Succeeded = true;
-                return AgentServiceClient.ReplyOf(response) with { ConversationId = question.KeepThread ? conversationId : null };
+                return reply with { ConversationId = question.KeepThread ? conversationId : null };
             }).ConfigureAwait(false);
         }
         finally
@@ -102,7 +103,7 @@ public sealed class AgentResponsesRunner : IAgentRunner
                 reader.ConversationId = conversationId;
                 try
                 {
-                    return await client.OpenResponseStreamAsync(Request(target, question, conversationId), _options.RunDeadline, token).ConfigureAwait(false);
+                    return await client.OpenResponseStreamAsync(Request(target, question, conversationId), _options.RunDeadline + _options.RequestTimeout, token).ConfigureAwait(false);
                 }
                 catch (UpstreamException ex) when (ex.Failure is UpstreamFailure.NotFound)
                 {
@@ -224,6 +225,9 @@ public sealed class AgentResponsesRunner : IAgentRunner
 
         return response;
     }
+
+    private static UpstreamException NoAnswer() =>
+        new(UpstreamFailure.BadResponse, "The agent's response completed without an answer.");
 
     private static UpstreamException NotConfigured() =>
         new(UpstreamFailure.Unavailable, $"No Agent Service is configured: set {AgentServiceOptions.EndpointKey}.");
@@ -404,8 +408,9 @@ public sealed class AgentResponsesRunner : IAgentRunner
                     return null;
                 case "response.completed":
                     _completed = true;
-                    var streamed = new AgentReply(_text.ToString(), _annotations.ToList(), null);
-                    var reply = data.Response is { Output.Count: > 0 } response ? AgentServiceClient.ReplyOf(response) : streamed;
+                    // The completed response carries the whole answer; the streamed text stands in when it carries no output.
+                    var reply = (data.Response is { Output.Count: > 0 } response ? AgentServiceClient.ReplyOf(response) : null)
+                                ?? (_text.Length > 0 ? new AgentReply(_text.ToString(), _annotations.ToList(), null) : throw NoAnswer());
                     return new AgentReplyCompleted(reply with { ConversationId = question.KeepThread ? ConversationId : null });
                 case "response.failed" or "response.incomplete" or "response.cancelled":
                     throw FailureOf(data.Response ?? new ResponsesWire.ResponseObject(ResponseId,

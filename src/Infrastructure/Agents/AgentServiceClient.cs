@@ -235,17 +235,21 @@ public sealed class AgentServiceClient : IDisposable
             readTimeout, cancellationToken);
 
     /// <summary>The answer of a response: the text of its assistant messages' <c>output_text</c> parts (several joined with a
-    /// blank line, annotation indexes shifted to match) and their <c>url_citation</c> and <c>file_citation</c> annotations.</summary>
-    internal static AgentReply ReplyOf(ResponsesWire.ResponseObject response)
+    /// blank line, annotation indexes shifted to match) and their <c>url_citation</c> and <c>file_citation</c> annotations;
+    /// null when it has no assistant message.</summary>
+    internal static AgentReply? ReplyOf(ResponsesWire.ResponseObject response)
     {
         var text = new System.Text.StringBuilder();
         var annotations = new List<TextAnnotation>();
+        var messages = 0;
         foreach (var item in response.Output ?? [])
         {
             if (item is not { Type: "message" } || item.Role is not (null or "assistant"))
             {
                 continue;
             }
+
+            messages++;
 
             foreach (var part in item.Content ?? [])
             {
@@ -265,7 +269,7 @@ public sealed class AgentServiceClient : IDisposable
             }
         }
 
-        return new AgentReply(text.ToString(), annotations, null);
+        return messages == 0 ? null : new AgentReply(text.ToString(), annotations, null);
     }
 
     /// <summary>A Responses annotation as a <see cref="TextAnnotation"/>, its indexes shifted by <paramref name="offset"/>.</summary>
@@ -397,8 +401,17 @@ public sealed class AgentServiceClient : IDisposable
             if (!message.BufferResponse && message.Response.ContentStream is { } unbuffered)
             {
                 // The error body of a streamed request is small JSON: read it for its code.
-                var buffered = await BinaryData.FromStreamAsync(unbuffered, cancellationToken).ConfigureAwait(false);
-                message.Response.ContentStream = buffered.ToStream();
+                using var buffered = new MemoryStream();
+                try
+                {
+                    await unbuffered.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Http.HttpRequestException)
+                {
+                    buffered.SetLength(0); // the status alone then says what went wrong
+                }
+
+                message.Response.ContentStream = new MemoryStream(buffered.ToArray(), writable: false);
             }
 
             throw FromStatus(message.Response, what);

@@ -40,7 +40,7 @@ public sealed partial class AgentThreadRunner
 
                 await AddQuestionAsync(client, state.ThreadId, state.CreatedThread, question.Message, linked.Token).ConfigureAwait(false);
                 state.RunRequested = true;
-                return await client.OpenRunStreamAsync(state.ThreadId, agentId, _options.RunDeadline, linked.Token).ConfigureAwait(false);
+                return await client.OpenRunStreamAsync(state.ThreadId, agentId, _options.RunDeadline + _options.RequestTimeout, linked.Token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             events = stream.ReadAllAsync(linked.Token).GetAsyncEnumerator(linked.Token);
 
