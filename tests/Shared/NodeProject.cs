@@ -5,7 +5,7 @@ namespace Wrapper.Tests;
 /// <summary>
 /// A node project under tests/ (a folder with package.json and package-lock.json) that a test drives with an official
 /// client library: installs its packages when missing and runs node or npm in it with a clean environment. One source
-/// file, linked into each test project that has a node folder (tests/McpClient, tests/OpenAIClient).
+/// file, linked into each test project that has a node folder (tests/McpClient, tests/OpenAIClient, tests/FoundryClient).
 /// </summary>
 internal sealed class NodeProject
 {

@@ -146,14 +146,16 @@ internal static class AgentRequestReader
         return new NewMessage(role, text, Metadata(body, Name("metadata")));
     }
 
-    /// <summary>The run options shared by <c>POST /threads/{id}/runs</c> and <c>POST /threads/runs</c>.</summary>
+    /// <summary>The run options shared by <c>POST /threads/{id}/runs</c> and <c>POST /threads/runs</c>; <c>stream: true</c>
+    /// asks for a <see cref="RunEventStream"/>.</summary>
     public static NewRun Run(JsonObject body)
     {
-        if (body["stream"] is JsonValue stream && stream.TryGetValue<bool>(out var streaming) && streaming)
+        var stream = body["stream"] switch
         {
-            throw AgentApiException.BadRequest(
-                "Streaming runs are not supported by the simulator; create the run without 'stream' and poll it.", "stream");
-        }
+            null => false,
+            JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
+            _ => throw AgentApiException.BadRequest("Invalid type for 'stream': expected a boolean.", "stream"),
+        };
 
         return new NewRun(
             RequiredString(body, "assistant_id"),
@@ -161,7 +163,8 @@ internal static class AgentRequestReader
             OptionalString(body, "instructions"),
             OptionalString(body, "additional_instructions"),
             Messages(body, "additional_messages"),
-            Metadata(body));
+            Metadata(body),
+            stream);
     }
 
     /// <summary><c>order</c> (asc|desc, default desc), <c>limit</c> (1–100, default 20), <c>after</c>, <c>before</c>.</summary>

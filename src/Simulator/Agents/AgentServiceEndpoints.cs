@@ -90,23 +90,25 @@ public static class AgentServiceEndpoints
             Ok(store.GetMessage(threadId, messageId)));
 
         // Runs.
-        routes.MapPost("/threads/runs", async (HttpRequest request, AgentStore store, CancellationToken ct) =>
+        routes.MapPost("/threads/runs", async (HttpRequest request, AgentStore store, SimulatorOptions options, CancellationToken ct) =>
         {
             var body = await ReadBodyAsync(request, required: true, ct);
             var run = Run(body);
             var thread = body["thread"] switch
             {
                 null => [],
-                System.Text.Json.Nodes.JsonObject options => options,
+                System.Text.Json.Nodes.JsonObject threadOptions => threadOptions,
                 _ => throw AgentApiException.BadRequest("Invalid type for 'thread': expected an object.", "thread"),
             };
-            return Ok(store.CreateThreadAndRun(
-                Messages(thread, "messages", "thread.messages"), Metadata(thread, "thread.metadata"), run));
+            var created = store.CreateThreadAndRun(Messages(thread, "messages", "thread.messages"), Metadata(thread, "thread.metadata"), run);
+            return run.Stream ? new RunEventStream(store, created, store.GetThread(created.ThreadId), options) : Ok(created);
         });
-        routes.MapPost("/threads/{threadId}/runs", async (string threadId, HttpRequest request, AgentStore store, CancellationToken ct) =>
+        routes.MapPost("/threads/{threadId}/runs", async (string threadId, HttpRequest request, AgentStore store, SimulatorOptions options, CancellationToken ct) =>
         {
             var body = await ReadBodyAsync(request, required: true, ct);
-            return Ok(store.CreateRun(threadId, Run(body)));
+            var run = Run(body);
+            var created = store.CreateRun(threadId, run);
+            return run.Stream ? new RunEventStream(store, created, createdThread: null, options) : Ok(created);
         });
         routes.MapGet("/threads/{threadId}/runs", (string threadId, HttpRequest request, AgentStore store) =>
             Ok(store.ListRuns(threadId, Page(request.Query))));

@@ -12,7 +12,8 @@ public sealed record NewRun(
     string? Instructions = null,
     string? AdditionalInstructions = null,
     IReadOnlyList<NewMessage>? AdditionalMessages = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    bool Stream = false);
 
 /// <summary>Cursor paging of a list route: <c>order</c> (asc|desc), <c>limit</c> (1–100), <c>after</c>, <c>before</c>.</summary>
 public sealed record PageRequest(string Order = "desc", int Limit = 20, string? After = null, string? Before = null);

@@ -102,6 +102,33 @@ public static partial class GroundedAnswerComposer
         return result.Length == 0 ? "topic" : result;
     }
 
+    /// <summary>An answer in the pieces a stream sends it in: each 【n:m†source】 marker whole (with its annotation), the rest
+    /// word by word (a word with the whitespace around it). The pieces concatenate to <paramref name="text"/>.</summary>
+    public static IEnumerable<(string Piece, TextAnnotation? Annotation)> StreamPieces(string text, IReadOnlyList<TextAnnotation> annotations)
+    {
+        var at = 0;
+        foreach (var annotation in annotations.OrderBy(a => a.StartIndex))
+        {
+            foreach (var word in Words(text[at..annotation.StartIndex]))
+            {
+                yield return (word, null);
+            }
+
+            yield return (text[annotation.StartIndex..annotation.EndIndex], annotation);
+            at = annotation.EndIndex;
+        }
+
+        foreach (var word in Words(text[at..]))
+        {
+            yield return (word, null);
+        }
+    }
+
+    private static IEnumerable<string> Words(string text) => Word().Matches(text).Select(m => m.Value);
+
+    [GeneratedRegex(@"\s*\S+\s*|\s+")]
+    private static partial Regex Word();
+
     [GeneratedRegex(@"\[simulate:[a-z_]+\]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SimulateSwitch();
 

@@ -39,6 +39,8 @@ public static class FoundryEndpoints
     /// <summary>Maps the routes and <see cref="StateRoute"/>.</summary>
     public static IEndpointRouteBuilder MapFoundryAgentService(this IEndpointRouteBuilder app)
     {
+        // Seeds the named agents now, so that a bad Simulator:Agents:NamedAgents entry stops the start, not a request.
+        app.ServiceProvider.GetRequiredService<FoundryStore>();
         var agents = app.MapGroup(ProjectPrefix + "/agents")
             .AddEndpointFilter<AgentRequestFilter>().WithMetadata(AgentsRule).ExcludeFromDescription();
         MapAgents(agents);
@@ -95,7 +97,7 @@ public static class FoundryEndpoints
             return Ok(store.AddItems(conversation_id, FoundryRequestReader.Items(body, required: true)));
         });
         openai.MapGet("/conversations/{conversation_id}/items", (string conversation_id, HttpRequest request, FoundryStore store) =>
-            Ok(store.ListItems(conversation_id, Page(request.Query))));
+            Ok(store.ListItems(conversation_id, Page(request.Query), Cursor(request.Query, "item_type"))));
         openai.MapGet("/conversations/{conversation_id}/items/{item_id}", (string conversation_id, string item_id, FoundryStore store) =>
             Ok(store.GetItem(conversation_id, item_id)));
         openai.MapDelete("/conversations/{conversation_id}/items/{item_id}", (string conversation_id, string item_id, FoundryStore store) =>

@@ -169,11 +169,14 @@ public sealed class FoundryStore
         }
     }
 
-    internal JsonObject ListItems(string id, PageRequest page)
+    /// <summary>The items of a conversation; <paramref name="itemType"/> filters by type (the simulator's items are all
+    /// <c>message</c>s).</summary>
+    internal JsonObject ListItems(string id, PageRequest page, string? itemType = null)
     {
         lock (_gate)
         {
-            return Page(RequireConversation(id).Items, i => i.Id, page, i => FoundryWire.Item(i), "item");
+            var items = RequireConversation(id).Items;
+            return Page(itemType is null or "message" ? items : [], i => i.Id, page, i => FoundryWire.Item(i), "item");
         }
     }
 
@@ -398,11 +401,25 @@ public sealed class FoundryStore
         var createdAt = Now;
         foreach (var seed in seeds)
         {
-            FoundryRequestReader.CheckAgentName(seed.Name);
+            try
+            {
+                FoundryRequestReader.CheckAgentName(seed.Name);
+            }
+            catch (AgentApiException invalid)
+            {
+                throw new InvalidOperationException($"Simulator:Agents:NamedAgents: {invalid.Message}", invalid);
+            }
+
             if (!_agents.TryGetValue(seed.Name, out var versions))
             {
                 versions = [];
                 _agents.Add(seed.Name, versions);
+            }
+
+            if (string.IsNullOrWhiteSpace(seed.Version) || versions.Any(v => v.Version == seed.Version))
+            {
+                throw new InvalidOperationException(
+                    $"Simulator:Agents:NamedAgents: agent '{seed.Name}' needs a distinct, non-empty Version (got '{seed.Version}').");
             }
 
             versions.Add(new NamedAgentVersion(seed.Name, seed.Version, createdAt)

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Wrapper.Simulator.Agents;
 
 namespace Wrapper.Simulator.Foundry;
@@ -17,7 +16,7 @@ namespace Wrapper.Simulator.Foundry;
 /// <c>response.completed</c> — or <c>response.failed</c> right after <c>response.in_progress</c> when the prompt asks
 /// for a failure. No <c>[DONE]</c> line (the Responses stream has none).
 /// </summary>
-internal sealed partial class ResponseEventStream(FoundryStore store, SimResponse response, SimulatorOptions options) : IResult
+internal sealed class ResponseEventStream(FoundryStore store, SimResponse response, SimulatorOptions options) : IResult
 {
     private int _sequence;
 
@@ -77,7 +76,7 @@ internal sealed partial class ResponseEventStream(FoundryStore store, SimRespons
         }, ct);
 
         var annotationIndex = 0;
-        foreach (var (piece, annotation) in Pieces(message.Text, message.Annotations))
+        foreach (var (piece, annotation) in GroundedAnswerComposer.StreamPieces(message.Text, message.Annotations))
         {
             var latency = options.LatencyPerTokenMs * RunScript.CountTokens(piece);
             if (latency > 0)
@@ -128,29 +127,6 @@ internal sealed partial class ResponseEventStream(FoundryStore store, SimRespons
         }, ct);
     }
 
-    /// <summary>The text in delta-sized pieces: each marker whole (with its annotation), the rest word by word.</summary>
-    internal static IEnumerable<(string Piece, TextAnnotation? Annotation)> Pieces(string text, IReadOnlyList<TextAnnotation> annotations)
-    {
-        var at = 0;
-        foreach (var annotation in annotations.OrderBy(a => a.StartIndex))
-        {
-            foreach (var word in Words(text[at..annotation.StartIndex]))
-            {
-                yield return (word, null);
-            }
-
-            yield return (text[annotation.StartIndex..annotation.EndIndex], annotation);
-            at = annotation.EndIndex;
-        }
-
-        foreach (var word in Words(text[at..]))
-        {
-            yield return (word, null);
-        }
-    }
-
-    private static IEnumerable<string> Words(string text) => Word().Matches(text).Select(m => m.Value);
-
     private async Task WriteAsync(HttpResponse http, string type, JsonObject payload, CancellationToken ct)
     {
         var data = new JsonObject { ["type"] = type, ["sequence_number"] = _sequence++ };
@@ -166,7 +142,4 @@ internal sealed partial class ResponseEventStream(FoundryStore store, SimRespons
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    [GeneratedRegex(@"\s*\S+\s*|\s+")]
-    private static partial Regex Word();
 }

@@ -22,6 +22,9 @@ public sealed class RouteAuditTests
 
     private static readonly string[] AgentVersions = ["v1", "2025-05-01"];
 
+    /// <summary>The new Agent Service's agents-by-name routes (agents/routes.tsp; README table).</summary>
+    private static readonly string[] NamedAgentVersions = ["v1", "2025-11-15-preview"];
+
     private SimulatorServer _server = null!;
     private HttpClient _client = null!;
 
@@ -292,5 +295,106 @@ public sealed class RouteAuditTests
         using var response = await SendAsync(HttpMethod.Get, "assistants" + query, key: null, bearer: "agent-token");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [TestCaseSource(nameof(AgentVersions))]
+    public async Task ClassicRunsStreamAtEveryAcceptedVersion(string apiVersion)
+    {
+        foreach (var prefix in new[] { "", "api/projects/p1/" })
+        {
+            using var run = await SendAsync(HttpMethod.Post, $"{prefix}threads/runs?api-version={apiVersion}",
+                new JsonObject { ["assistant_id"] = "asst_plain", ["stream"] = true }, key: null, bearer: "agent-token");
+            var text = await run.Content.ReadAsStringAsync();
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(run.StatusCode, Is.EqualTo(HttpStatusCode.OK), prefix);
+                Assert.That(run.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
+                Assert.That(text, Does.StartWith("event: thread.created\n"));
+                Assert.That(text, Does.EndWith("event: done\ndata: [DONE]\n\n"));
+            });
+        }
+    }
+
+    // --- new Agent Service (agents by name, conversations, responses) ---------------------------------------------
+
+    [TestCaseSource(nameof(NamedAgentVersions))]
+    public async Task EveryNamedAgentRouteIsServedAtEveryAcceptedVersion(string apiVersion)
+    {
+        var q = $"?api-version={apiVersion}";
+        async Task Call(HttpMethod method, string path, JsonObject? body = null)
+        {
+            using var response = await SendAsync(method, "api/projects/p1/" + path + q, body, key: null, bearer: "agent-token");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"{method} {path} at {apiVersion}");
+        }
+
+        await Call(HttpMethod.Get, "agents/bing-grounding");
+        await Call(HttpMethod.Post, "agents/audit-agent/versions",
+            new JsonObject { ["definition"] = new JsonObject { ["kind"] = "prompt", ["model"] = "gpt-4o" } });
+        await Call(HttpMethod.Get, "agents/audit-agent/versions");
+        await Call(HttpMethod.Get, "agents/audit-agent/versions/1");
+    }
+
+    [TestCase("")]
+    [TestCase("?api-version=2025-05-01")]
+    [TestCase("?api-version=2025-05-15-preview")]
+    public async Task NamedAgentRoutesRefuseAVersionTheyDoNotServe(string query)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "api/projects/p1/agents/bing-grounding" + query, key: null, bearer: "agent-token");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [TestCase("")]
+    [TestCase("?api-version=v1")]
+    public async Task EveryConversationAndResponseRouteIsServed(string query)
+    {
+        async Task<JsonElement> Call(HttpMethod method, string path, JsonObject? body = null)
+        {
+            using var response = await SendAsync(method, "api/projects/p1/openai/v1/" + path + query, body, key: null, bearer: "agent-token");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"{method} {path}{query}");
+            var text = await response.Content.ReadAsStringAsync();
+            return text.StartsWith("event:", StringComparison.Ordinal) ? default : JsonDocument.Parse(text).RootElement.Clone();
+        }
+
+        var conversation = (await Call(HttpMethod.Post, "conversations", new JsonObject { ["metadata"] = new JsonObject { ["k"] = "v" } }))
+            .GetProperty("id").GetString()!;
+        await Call(HttpMethod.Get, $"conversations/{conversation}");
+        await Call(HttpMethod.Post, $"conversations/{conversation}", new JsonObject { ["metadata"] = new JsonObject { ["k"] = "w" } });
+        var item = (await Call(HttpMethod.Post, $"conversations/{conversation}/items",
+                new JsonObject { ["items"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Hi" }) }))
+            .GetProperty("data")[0].GetProperty("id").GetString()!;
+        await Call(HttpMethod.Get, $"conversations/{conversation}/items");
+        await Call(HttpMethod.Get, $"conversations/{conversation}/items/{item}");
+        var agent = new JsonObject { ["type"] = "agent_reference", ["name"] = "bing-grounding" };
+        var response = (await Call(HttpMethod.Post, "responses",
+            new JsonObject { ["agent_reference"] = agent, ["input"] = "Hello?", ["conversation"] = conversation })).GetProperty("id").GetString()!;
+        await Call(HttpMethod.Post, "responses",
+            new JsonObject { ["agent_reference"] = agent.DeepClone(), ["input"] = "Streamed?", ["stream"] = true });
+        await Call(HttpMethod.Get, $"responses/{response}");
+        await Call(HttpMethod.Delete, $"conversations/{conversation}/items/{item}");
+        await Call(HttpMethod.Delete, $"conversations/{conversation}");
+    }
+
+    [TestCase("2025-05-01")]
+    [TestCase("2025-11-15-preview")]
+    [TestCase("preview")]
+    public async Task ConversationAndResponseRoutesRefuseAnyVersionButV1(string apiVersion)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/projects/p1/openai/v1/conversations?api-version={apiVersion}",
+            new JsonObject(), key: null, bearer: "agent-token");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [TestCase("POST", "openai/v1/responses")]
+    [TestCase("POST", "openai/v1/conversations")]
+    [TestCase("POST", "api/projects/p1/openai/responses?api-version=2025-11-15-preview")]
+    [TestCase("POST", "api/projects/p1/openai/conversations?api-version=2025-11-15-preview")]
+    public async Task NewAgentServiceRoutesAreServedOnlyOnTheProjectPath(string method, string path)
+    {
+        using var response = await SendAsync(new HttpMethod(method), path, new JsonObject(), key: null, bearer: "agent-token");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 }

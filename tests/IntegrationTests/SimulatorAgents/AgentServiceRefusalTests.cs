@@ -134,7 +134,7 @@ public sealed class AgentServiceRefusalTests : AgentSimulatorFixture
 
     [TestCase("{}", "assistant_id")]
     [TestCase("{\"assistant_id\":42}", "assistant_id")]
-    [TestCase("{\"assistant_id\":\"asst_bing\",\"stream\":true}", "stream")]
+    [TestCase("{\"assistant_id\":\"asst_bing\",\"stream\":\"yes\"}", "stream")]
     [TestCase("{\"assistant_id\":\"asst_bing\",\"metadata\":{\"k\":1}}", "metadata")]
     public async Task BadRunBody_Is400(string body, string param)
     {
