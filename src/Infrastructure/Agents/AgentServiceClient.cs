@@ -183,11 +183,16 @@ public sealed class AgentServiceClient : IDisposable
         return new AgentReply(text.ToString(), annotations, null);
     }
 
-    /// <summary><c>GET /agents/{name}</c> (or <c>/agents/{name}/versions/{version}</c>) with the Agent Service's
-    /// api-version: proves the service answers, accepts us and knows the new agent, without running it.</summary>
+    /// <summary>The api-version of the new agents' own routes (<c>/agents/...</c>): <c>v1</c>, whatever
+    /// <see cref="AgentServiceOptions.ApiVersion"/> the classic routes use (their dated version, 2025-05-01, has no new agents).</summary>
+    public const string NewAgentsApiVersion = "v1";
+
+    /// <summary><c>GET /agents/{name}</c> (or <c>/agents/{name}/versions/{version}</c>) with api-version
+    /// <see cref="NewAgentsApiVersion"/>: proves the service answers, accepts us and knows the new agent, without running it.</summary>
     public async Task GetNewAgentAsync(string name, string? version, CancellationToken cancellationToken) =>
         await SendAsync<ResponsesWire.AgentObject>(RequestMethod.Get, version is null ? ["agents", name] : ["agents", name, "versions", version],
-            null, null, version is null ? $"agent '{name}'" : $"agent '{name}' version '{version}'", cancellationToken).ConfigureAwait(false);
+            null, null, version is null ? $"agent '{name}'" : $"agent '{name}' version '{version}'", cancellationToken,
+            apiVersion: NewAgentsApiVersion).ConfigureAwait(false);
 
     /// <summary><c>POST /openai/v1/conversations</c>: a new, empty conversation carrying <paramref name="metadata"/>
     /// (when given). Returns its id.</summary>
@@ -318,9 +323,9 @@ public sealed class AgentServiceClient : IDisposable
         new(UpstreamFailure.BadResponse, $"The Agent Service answered with {what}.");
 
     private async Task<T> SendAsync<T>(RequestMethod method, string[] path, (string Name, string Value)[]? query, object? body, string what,
-        CancellationToken cancellationToken, bool openAIRoute = false, TimeSpan? networkTimeout = null)
+        CancellationToken cancellationToken, bool openAIRoute = false, TimeSpan? networkTimeout = null, string? apiVersion = null)
     {
-        using var message = CreateMessage(method, path, query, body, openAIRoute, "application/json");
+        using var message = CreateMessage(method, path, query, body, openAIRoute, "application/json", apiVersion);
         if (networkTimeout is { } timeout)
         {
             message.NetworkTimeout = timeout;
@@ -350,7 +355,7 @@ public sealed class AgentServiceClient : IDisposable
     /// <summary>A request to the project: <paramref name="path"/> under the endpoint, with <c>api-version</c> on the Agent
     /// Service's own routes; the OpenAI-compatible routes under <c>/openai/v1</c> (<paramref name="openAIRoute"/>) take none.</summary>
     private HttpMessage CreateMessage(RequestMethod method, string[] path, (string Name, string Value)[]? query, object? body, bool openAIRoute,
-        string accept)
+        string accept, string? apiVersion = null)
     {
         var message = _pipeline.CreateMessage();
         var request = message.Request;
@@ -365,7 +370,7 @@ public sealed class AgentServiceClient : IDisposable
 
         if (!openAIRoute)
         {
-            uri.AppendQuery("api-version", _apiVersion, escapeValue: true);
+            uri.AppendQuery("api-version", apiVersion ?? _apiVersion, escapeValue: true);
         }
 
         foreach (var (name, value) in query ?? [])

@@ -176,6 +176,26 @@ public sealed class ResponsesAgentTests : AgentSimulatorHost
     }
 
     [Test]
+    public async Task TheClassicDatedApiVersion_LeavesTheNewAgentsOnV1()
+    {
+        var gateway = Agents(o => o.ApiVersion = "2025-05-01", definitions: new Dictionary<string, AgentDefinition>
+        {
+            ["bing-grounding"] = new() { AgentId = "asst_bing" },
+            ["plain"] = new() { AgentName = "plain" },
+        }).GetRequiredService<IAgentGateway>();
+
+        await gateway.ProbeAsync(CancellationToken.None);
+        var plain = await gateway.AskAsync("plain", new AgentQuestion("Hi", KeepThread: true, Owner: Alice), CancellationToken.None);
+        var grounded = await Ask(gateway, "What happened in finance today?");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(plain.ConversationId, Does.StartWith("conv_"));
+            Assert.That(grounded.Citations, Has.Count.EqualTo(3));
+        }
+    }
+
+    [Test]
     public async Task Probe_ReadsNewAgents_WithoutRunningThem()
     {
         var gateway = NewGateway();
