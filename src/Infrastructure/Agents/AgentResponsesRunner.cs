@@ -116,7 +116,8 @@ public sealed class AgentResponsesRunner : IAgentRunner
             {
                 var update = await exchange.GuardAsync(async _ =>
                 {
-                    while (await events.MoveNextAsync().ConfigureAwait(false))
+                    // Nothing is read after the completed response: the answer is whole, whether or not the service closes at once.
+                    while (!reader.Completed && await events.MoveNextAsync().ConfigureAwait(false))
                     {
                         if (reader.Read(events.Current) is { } next)
                         {
@@ -376,6 +377,9 @@ public sealed class AgentResponsesRunner : IAgentRunner
         public string? ConversationId { get; set; }
 
         public string? ResponseId { get; private set; }
+
+        /// <summary>The response completed: its answer was returned.</summary>
+        public bool Completed => _completed;
 
         /// <summary>The update an event makes, or null for events that make none.</summary>
         public AgentReplyUpdate? Read(ServerSentEvent sse)

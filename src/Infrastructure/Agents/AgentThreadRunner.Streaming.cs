@@ -164,7 +164,9 @@ public sealed partial class AgentThreadRunner
                     Run = AgentServiceClient.ToRun(Parse<AgentServiceWire.RunObject>(sse.Data), ThreadId ?? "");
                     if (Run.Status == "completed")
                     {
+                        // Only "done" may follow: the answer is whole, whether or not the service closes at once.
                         _runCompleted = true;
+                        Done = true;
                     }
                     else if (Run.IsTerminal || Run.Status == "requires_action")
                     {
