@@ -69,7 +69,7 @@ internal sealed class RunEventStream(AgentStore store, RunObject run, ThreadObje
             await http.Body.WriteAsync("event: done\ndata: [DONE]\n\n"u8.ToArray(), ct);
             await http.Body.FlushAsync(ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception gone) when (ct.IsCancellationRequested && gone is OperationCanceledException or IOException)
         {
             // The client went away; the run goes on, as it does in the service.
         }

@@ -9,7 +9,8 @@ namespace Wrapper.Simulator.Foundry;
 /// <summary>An input message of a request (conversation items or response input).</summary>
 public sealed record InputMessage(string Role, string Text);
 
-/// <summary>The agent a response runs: <c>agent_reference</c> (or the older <c>agent</c>) {type, name, version?}.</summary>
+/// <summary>The agent a response runs: <c>agent_reference</c> {type, name, version?}. The older field name <c>agent</c>
+/// (2025-11-15-preview, responses/models.tsp) is refused as the service refuses it now.</summary>
 public sealed record AgentReferenceRequest(string Name, string? Version, string Param);
 
 /// <summary>A <c>POST /openai/v1/responses</c> body as the simulator understands it.</summary>
@@ -106,7 +107,15 @@ internal static partial class FoundryRequestReader
 
     public static NewResponse Response(JsonObject body)
     {
-        var agent = AgentReference(body, "agent_reference") ?? AgentReference(body, "agent");
+        if (body.ContainsKey("agent"))
+        {
+            // What the service answers since the field was renamed (Azure/azure-sdk-for-js#39083,
+            // MicrosoftLearning/mslearn-ai-agents#193): a 400 invalid_payload naming the field.
+            throw new AgentApiException(StatusCodes.Status400BadRequest, "invalid_payload",
+                "The 'agent' property is deprecated. Use 'agent_reference' instead.", "agent");
+        }
+
+        var agent = AgentReference(body, "agent_reference");
         var model = OptionalString(body, "model");
         if (agent is null && model is null)
         {

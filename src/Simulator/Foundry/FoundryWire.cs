@@ -179,7 +179,7 @@ internal static class FoundryWire
             ["temperature"] = 1.0,
             ["text"] = new JsonObject { ["format"] = new JsonObject { ["type"] = "text" } },
             ["tool_choice"] = "auto",
-            ["tools"] = response.Agent is null ? new JsonArray() : ToolsOf(response.Agent.Kind),
+            ["tools"] = response.Agent?.Definition["tools"]?.DeepClone() ?? new JsonArray(),
             ["top_p"] = 1.0,
             ["truncation"] = "disabled",
             ["usage"] = usage is null

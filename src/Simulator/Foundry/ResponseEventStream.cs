@@ -52,8 +52,9 @@ internal sealed class ResponseEventStream(FoundryStore store, SimResponse respon
 
             await WriteAsync(http, "response.completed", new JsonObject { ["response"] = FoundryWire.Response(response) }, ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception gone) when (ct.IsCancellationRequested && gone is OperationCanceledException or IOException)
         {
+            // The client went away: what it did not wait for is abandoned.
             store.Abandon(response);
         }
     }

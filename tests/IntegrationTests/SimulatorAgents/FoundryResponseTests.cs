@@ -60,12 +60,24 @@ public sealed partial class FoundryResponseTests : AgentSimulatorFixture
     }
 
     [Test]
-    public async Task TheOlderAgentField_IsAcceptedToo()
+    public async Task TheOlderAgentField_IsRefusedAsTheServiceRefusesIt()
     {
-        var reply = await Client.PostAsync("openai/v1/responses", new { agent = new { type = "agent_reference", name = "bing-grounding" }, input = "Hi?" });
+        var older = await Client.PostAsync("openai/v1/responses", new { agent = new { type = "agent_reference", name = "bing-grounding" }, input = "Hi?" });
+        var both = await Client.PostAsync("openai/v1/responses", new
+        {
+            agent = new { type = "agent_reference", name = "bing-grounding" },
+            agent_reference = new { type = "agent_reference", name = "bing-grounding" },
+            input = "Hi?",
+        });
 
-        reply.EnsureOk();
-        Assert.That(reply.Body!["agent"]!["name"]!.GetValue<string>(), Is.EqualTo("bing-grounding"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(older.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(older.ErrorCode, Is.EqualTo("invalid_payload"));
+            Assert.That(older.Body!["error"]!["param"]!.GetValue<string>(), Is.EqualTo("agent"));
+            Assert.That(older.Body!["error"]!["message"]!.GetValue<string>(), Does.Contain("Use 'agent_reference' instead"));
+            Assert.That(both.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
     }
 
     [Test]
