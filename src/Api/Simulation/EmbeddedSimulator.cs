@@ -141,8 +141,9 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
     /// <summary>
     /// Points the Agent Service adapter at a simulator, as configuration: its https endpoint and the one certificate to
     /// trust for it (options), the bearer token it expects (a <see cref="TokenCredential"/> registered for the Agent
-    /// Service alone, <see cref="AgentServiceCollectionExtensions.CredentialKey"/>), and its agent ids (by default
-    /// <see cref="AgentIds"/>), which replace configured ones. Infrastructure sees an endpoint and a credential.
+    /// Service alone, <see cref="AgentServiceCollectionExtensions.CredentialKey"/>), and its agents, which replace configured
+    /// ones: its classic ids (by default <see cref="AgentIds"/>), or, for an entry configured for the new protocol, its named
+    /// agent of the entry's name. Infrastructure sees an endpoint and a credential.
     /// </summary>
     public static IServiceCollection UseForAgentService(IServiceCollection services, Uri endpoint,
         System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string token, IReadOnlyDictionary<string, string>? agentIds = null)
@@ -158,7 +159,10 @@ public sealed class EmbeddedSimulator : IHostedService, IAsyncDisposable
             options.TrustedCertificate = certificate;
             foreach (var (name, id) in agentIds ?? AgentIds)
             {
-                options.Agents[name] = new AgentDefinition { AgentId = id };
+                // An entry configured for the new protocol runs the simulator's agent of the same name (it serves both kinds).
+                options.Agents[name] = options.TargetOf(name) is { Protocol: Wrapper.Domain.Agents.AgentProtocol.Responses }
+                    ? new AgentDefinition { Protocol = AgentServiceOptions.ResponsesProtocol, AgentName = name }
+                    : new AgentDefinition { AgentId = id };
             }
         });
         return services;

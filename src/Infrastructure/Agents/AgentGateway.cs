@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.Grounding;
@@ -5,16 +6,17 @@ using Wrapper.Domain.Agents;
 
 namespace Wrapper.Infrastructure.Agents;
 
-/// <summary>The <see cref="IAgentGateway"/> port over the registered <see cref="AgentBase"/> agents.</summary>
+/// <summary>The <see cref="IAgentGateway"/> port over the registered <see cref="AgentBase"/> agents, each on the protocol
+/// its configuration names (classic threads and runs, or the new conversations and responses).</summary>
 public sealed class AgentGateway : IAgentGateway
 {
     private readonly Dictionary<string, AgentBase> _agents;
     private readonly AgentServiceClient? _client;
-    private readonly AgentThreadRunner _runner;
+    private readonly AgentRunners _runners;
 
-    public AgentGateway(IEnumerable<AgentBase> agents, OptionalAgentServiceClient client, AgentThreadRunner runner)
+    public AgentGateway(IEnumerable<AgentBase> agents, OptionalAgentServiceClient client, AgentRunners runners)
     {
-        _runner = runner;
+        _runners = runners;
         _agents = new Dictionary<string, AgentBase>(StringComparer.OrdinalIgnoreCase);
         foreach (var agent in agents)
         {
@@ -31,56 +33,57 @@ public sealed class AgentGateway : IAgentGateway
 
     public bool IsConfigured => _client is not null;
 
-    /// <summary>Every agent runs on the classic protocol until the new one's adapter is configured.</summary>
+    /// <summary>The agent's configured protocol; an agent without an entry yet counts as new (the default).</summary>
     public AgentProtocol? ProtocolOf(string agentName) =>
-        _agents.ContainsKey(agentName) ? AgentProtocol.Classic : null;
+        _agents.TryGetValue(agentName, out var agent) ? agent.Protocol : null;
 
     public Task<AgentAnswer> AskAsync(string agentName, AgentQuestion question, CancellationToken cancellationToken) =>
         _agents.TryGetValue(agentName, out var agent)
             ? agent.AskAsync(question, cancellationToken)
-            : throw new UpstreamException(UpstreamFailure.NotFound, $"No agent is named '{agentName}'.");
+            : throw NoSuchAgent(agentName);
 
-    /// <summary>Streams by asking and then yielding the whole answer as one delta (the classic runner does not stream yet).</summary>
     public async IAsyncEnumerable<AgentStreamUpdate> StreamAsync(string agentName, AgentQuestion question,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var answer = await AskAsync(agentName, question, cancellationToken).ConfigureAwait(false);
-        if (answer.Content.Length > 0)
+        var agent = _agents.GetValueOrDefault(agentName) ?? throw NoSuchAgent(agentName);
+        await foreach (var update in agent.StreamAsync(question, cancellationToken).ConfigureAwait(false))
         {
-            yield return new AgentTextDelta(answer.Content);
+            yield return update;
         }
-
-        yield return new AgentAnswerCompleted(answer);
     }
 
-    /// <summary>No agent runs on the new protocol yet, so no conversation exists.</summary>
+    /// <summary>Reads the owner tag the conversation's metadata recorded at creation (<c>GET /openai/v1/conversations/{id}</c>).</summary>
     public Task<string?> GetConversationOwnerAsync(string conversationId, CancellationToken cancellationToken) =>
-        Task.FromResult<string?>(null);
+        _runners.Responses.GetOwnerAsync(conversationId, cancellationToken);
 
     /// <summary>Reads the owner tag the thread's metadata recorded at creation (<c>GET /threads/{threadId}</c>).</summary>
     public Task<string?> GetThreadOwnerAsync(string threadId, CancellationToken cancellationToken) =>
-        _runner.GetThreadOwnerAsync(threadId, cancellationToken);
+        _runners.Classic.GetThreadOwnerAsync(threadId, cancellationToken);
 
-    /// <summary>Reads each configured agent (<c>GET /assistants/{id}</c>), the Bing grounding agent first; with none
-    /// configured, lists one agent to prove the service and our credentials.</summary>
+    /// <summary>Reads each configured agent without running it, the Bing grounding agent first: classic ones by
+    /// <c>GET /assistants/{id}</c>, new ones by <c>GET /agents/{name}</c> (or <c>/agents/{name}/versions/{version}</c>).
+    /// With none configured, lists one classic agent to prove the service and our credentials.</summary>
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var client = _client ?? throw new UpstreamException(UpstreamFailure.Unavailable, "No Agent Service is configured.");
-        var ids = _agents.Values
+        var targets = _agents.Values
             .OrderBy(a => a.Name == AskGroundedQuestion.AgentName ? 0 : 1)
-            .Select(a => a.AgentId)
-            .OfType<string>()
-            .Distinct(StringComparer.Ordinal)
+            .Select(a => a.Target)
+            .OfType<AgentTarget>()
+            .DistinctBy(t => (t.Protocol, t.Reference, t.Version))
             .ToList();
-        if (ids.Count == 0)
+        if (targets.Count == 0)
         {
             await client.ListAgentsAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        foreach (var id in ids)
+        foreach (var target in targets)
         {
-            await client.GetAgentAsync(id, cancellationToken).ConfigureAwait(false);
+            await _runners.For(target.Protocol).ProbeAsync(target, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static UpstreamException NoSuchAgent(string agentName) =>
+        new(UpstreamFailure.NotFound, $"No agent is named '{agentName}'.");
 }

@@ -53,6 +53,12 @@ public sealed class AgentServiceClient : IDisposable
         _pipeline = HttpPipelineBuilder.Build(clientOptions, new BearerTokenAuthenticationPolicy(credential, Scope));
     }
 
+    /// <summary>The error code of a prompt or answer the content filter blocked.</summary>
+    public const string ContentFilterCode = "content_filter";
+
+    /// <summary>Where the OpenAI-compatible routes of a project live (<c>{project}/openai/v1/responses</c>, ...).</summary>
+    private static readonly string[] OpenAIV1Path = ["openai", "v1"];
+
     /// <summary>The project endpoint this client calls.</summary>
     public Uri Endpoint => _endpoint;
 
@@ -136,11 +142,19 @@ public sealed class AgentServiceClient : IDisposable
             [("order", "desc"), ("limit", "20"), ("run_id", runId)], null, "thread", cancellationToken).ConfigureAwait(false);
 
         var message = (list.Data ?? []).FirstOrDefault(m => m.Role == "assistant" && (m.RunId is null || m.RunId == runId));
-        if (message is null)
-        {
-            return null;
-        }
+        return message is null ? null : ReplyOf(message);
+    }
 
+    /// <summary><c>POST /threads/{threadId}/runs</c> with <c>stream: true</c>: the run's events (<c>thread.run.created</c>,
+    /// <c>thread.message.delta</c>, <c>thread.message.completed</c>, <c>thread.run.completed</c>/<c>failed</c>/…, <c>done</c>)
+    /// as they happen.</summary>
+    internal Task<ServerSentEventStream> OpenRunStreamAsync(string threadId, string agentId, TimeSpan readTimeout, CancellationToken cancellationToken) =>
+        OpenEventStreamAsync(RequestMethod.Post, ["threads", threadId, "runs"], new AgentServiceWire.CreateStreamingRunRequest(agentId, true),
+            "agent or thread", openAIRoute: false, readTimeout, cancellationToken);
+
+    /// <summary>The text and annotations of a thread message (several text parts joined with a blank line).</summary>
+    internal static AgentReply ReplyOf(AgentServiceWire.MessageObject message)
+    {
         var text = new System.Text.StringBuilder();
         var annotations = new List<TextAnnotation>();
         foreach (var part in message.Content ?? [])
@@ -169,6 +183,115 @@ public sealed class AgentServiceClient : IDisposable
         return new AgentReply(text.ToString(), annotations, null);
     }
 
+    /// <summary>The api-version of the new agents' own routes (<c>/agents/...</c>): <c>v1</c>, whatever
+    /// <see cref="AgentServiceOptions.ApiVersion"/> the classic routes use (their dated version, 2025-05-01, has no new agents).</summary>
+    public const string NewAgentsApiVersion = "v1";
+
+    /// <summary><c>GET /agents/{name}</c> (or <c>/agents/{name}/versions/{version}</c>) with api-version
+    /// <see cref="NewAgentsApiVersion"/>: proves the service answers, accepts us and knows the new agent, without running it.</summary>
+    public async Task GetNewAgentAsync(string name, string? version, CancellationToken cancellationToken) =>
+        await SendAsync<ResponsesWire.AgentObject>(RequestMethod.Get, version is null ? ["agents", name] : ["agents", name, "versions", version],
+            null, null, version is null ? $"agent '{name}'" : $"agent '{name}' version '{version}'", cancellationToken,
+            apiVersion: NewAgentsApiVersion).ConfigureAwait(false);
+
+    /// <summary><c>POST /openai/v1/conversations</c>: a new, empty conversation carrying <paramref name="metadata"/>
+    /// (when given). Returns its id.</summary>
+    public async Task<string> CreateConversationAsync(IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        var conversation = await SendAsync<ResponsesWire.ConversationObject>(RequestMethod.Post, ["conversations"], null,
+            new ResponsesWire.CreateConversationRequest(metadata is { Count: > 0 } ? metadata : null), "conversation", cancellationToken,
+            openAIRoute: true).ConfigureAwait(false);
+        return RequireId(conversation.Id, "conversation");
+    }
+
+    /// <summary><c>GET /openai/v1/conversations/{id}</c>: the conversation's metadata (empty when it has none).</summary>
+    /// <exception cref="UpstreamException"><see cref="UpstreamFailure.NotFound"/> when no such conversation exists.</exception>
+    public async Task<IReadOnlyDictionary<string, string>> GetConversationMetadataAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await SendAsync<ResponsesWire.ConversationObject>(RequestMethod.Get, ["conversations", conversationId], null, null,
+            "conversation", cancellationToken, openAIRoute: true).ConfigureAwait(false);
+        RequireId(conversation.Id, "conversation");
+        return (conversation.Metadata ?? [])
+            .Where(pair => pair.Value is not null)
+            .ToDictionary(pair => pair.Key, pair => pair.Value!, StringComparer.Ordinal);
+    }
+
+    /// <summary><c>DELETE /openai/v1/conversations/{id}</c>.</summary>
+    public async Task DeleteConversationAsync(string conversationId, CancellationToken cancellationToken) =>
+        await SendAsync<JsonElement>(RequestMethod.Delete, ["conversations", conversationId], null, null, "conversation", cancellationToken,
+            openAIRoute: true).ConfigureAwait(false);
+
+    /// <summary><c>POST /openai/v1/responses</c>: runs the agent and waits for its response, up to
+    /// <paramref name="timeout"/> (an agent's answer takes longer than one ordinary call).</summary>
+    internal async Task<ResponsesWire.ResponseObject> CreateResponseAsync(ResponsesWire.CreateResponseRequest request, TimeSpan timeout,
+        CancellationToken cancellationToken) =>
+        await SendAsync<ResponsesWire.ResponseObject>(RequestMethod.Post, ["responses"], null, request with { Stream = null },
+            "agent or conversation", cancellationToken, openAIRoute: true, networkTimeout: timeout).ConfigureAwait(false);
+
+    /// <summary><c>GET /openai/v1/responses/{id}</c>.</summary>
+    internal async Task<ResponsesWire.ResponseObject> GetResponseAsync(string responseId, CancellationToken cancellationToken) =>
+        await SendAsync<ResponsesWire.ResponseObject>(RequestMethod.Get, ["responses", responseId], null, null, "response", cancellationToken,
+            openAIRoute: true).ConfigureAwait(false);
+
+    /// <summary><c>POST /openai/v1/responses</c> with <c>stream: true</c>: the response's events as they happen.</summary>
+    internal Task<ServerSentEventStream> OpenResponseStreamAsync(ResponsesWire.CreateResponseRequest request, TimeSpan readTimeout,
+        CancellationToken cancellationToken) =>
+        OpenEventStreamAsync(RequestMethod.Post, ["responses"], request with { Stream = true }, "agent or conversation", openAIRoute: true,
+            readTimeout, cancellationToken);
+
+    /// <summary>The answer of a response: the text of its assistant messages' <c>output_text</c> parts (several joined with a
+    /// blank line, annotation indexes shifted to match) and their <c>url_citation</c> and <c>file_citation</c> annotations;
+    /// null when it has no assistant message.</summary>
+    internal static AgentReply? ReplyOf(ResponsesWire.ResponseObject response)
+    {
+        var text = new System.Text.StringBuilder();
+        var annotations = new List<TextAnnotation>();
+        var messages = 0;
+        foreach (var item in response.Output ?? [])
+        {
+            if (item is not { Type: "message" } || item.Role is not (null or "assistant"))
+            {
+                continue;
+            }
+
+            messages++;
+
+            foreach (var part in item.Content ?? [])
+            {
+                if (part is not { Type: "output_text", Text: { } partText })
+                {
+                    continue;
+                }
+
+                if (text.Length > 0)
+                {
+                    text.Append("\n\n");
+                }
+
+                var offset = text.Length;
+                text.Append(partText);
+                annotations.AddRange((part.Annotations ?? []).Select(a => ToAnnotation(a, offset)));
+            }
+        }
+
+        return messages == 0 ? null : new AgentReply(text.ToString(), annotations, null);
+    }
+
+    /// <summary>A Responses annotation as a <see cref="TextAnnotation"/>, its indexes shifted by <paramref name="offset"/>.</summary>
+    internal static TextAnnotation ToAnnotation(ResponsesWire.OutputAnnotation annotation, int offset)
+    {
+        int? Shift(int? index) => index is { } i ? i + offset : null;
+        return annotation.Type switch
+        {
+            "url_citation" => new TextAnnotation(CitationType.Url, annotation.Text ?? "", Shift(annotation.StartIndex), Shift(annotation.EndIndex),
+                annotation.Url ?? "", annotation.Title),
+            "file_citation" => new TextAnnotation(CitationType.File, annotation.Text ?? "", Shift(annotation.StartIndex), Shift(annotation.EndIndex),
+                annotation.FileId ?? "", annotation.Filename),
+            // Other kinds (file_path, container_file_citation, ...) cite nothing here, but a marker they name still goes.
+            _ => new TextAnnotation(CitationType.Url, annotation.Text ?? "", Shift(annotation.StartIndex), Shift(annotation.EndIndex), ""),
+        };
+    }
+
     public void Dispose()
     {
         _handler.Dispose();
@@ -188,7 +311,7 @@ public sealed class AgentServiceClient : IDisposable
         };
     }
 
-    private static AgentRun ToRun(AgentServiceWire.RunObject run, string threadId) =>
+    internal static AgentRun ToRun(AgentServiceWire.RunObject run, string threadId) =>
         new(RequireId(run.Id, "run"), threadId,
             string.IsNullOrEmpty(run.Status) ? throw BadResponse("a run without a status") : run.Status,
             run.LastError?.Code, run.LastError?.Message, run.IncompleteDetails?.Reason);
@@ -200,47 +323,16 @@ public sealed class AgentServiceClient : IDisposable
         new(UpstreamFailure.BadResponse, $"The Agent Service answered with {what}.");
 
     private async Task<T> SendAsync<T>(RequestMethod method, string[] path, (string Name, string Value)[]? query, object? body, string what,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool openAIRoute = false, TimeSpan? networkTimeout = null, string? apiVersion = null)
     {
-        using var message = _pipeline.CreateMessage();
-        var request = message.Request;
-        request.Method = method;
-        var uri = new RequestUriBuilder();
-        uri.Reset(_endpoint);
-        foreach (var segment in path)
+        using var message = CreateMessage(method, path, query, body, openAIRoute, "application/json", apiVersion);
+        if (networkTimeout is { } timeout)
         {
-            uri.AppendPath("/", escape: false);
-            uri.AppendPath(segment, escape: true);
+            message.NetworkTimeout = timeout;
         }
 
-        uri.AppendQuery("api-version", _apiVersion, escapeValue: true);
-        foreach (var (name, value) in query ?? [])
-        {
-            uri.AppendQuery(name, value, escapeValue: true);
-        }
-
-        request.Uri = uri;
-        request.Headers.Add("Accept", "application/json");
-        if (body is not null)
-        {
-            request.Headers.Add("Content-Type", "application/json");
-            request.Content = RequestContent.Create(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), AgentServiceWire.Json));
-        }
-
-        try
-        {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not UpstreamException)
-        {
-            throw Translate(ex, method, cancellationToken);
-        }
-
+        await SendMessageAsync(message, what, cancellationToken).ConfigureAwait(false);
         var response = message.Response;
-        if (response.IsError)
-        {
-            throw FromStatus(response, what);
-        }
 
         if (typeof(T) == typeof(JsonElement) && response.Content.ToMemory().IsEmpty)
         {
@@ -259,6 +351,104 @@ public sealed class AgentServiceClient : IDisposable
             throw new UpstreamException(UpstreamFailure.BadResponse, $"The Agent Service answered with an unreadable {what}.", upstreamStatus: response.Status, innerException: ex);
         }
     }
+
+    /// <summary>A request to the project: <paramref name="path"/> under the endpoint, with <c>api-version</c> on the Agent
+    /// Service's own routes; the OpenAI-compatible routes under <c>/openai/v1</c> (<paramref name="openAIRoute"/>) take none.</summary>
+    private HttpMessage CreateMessage(RequestMethod method, string[] path, (string Name, string Value)[]? query, object? body, bool openAIRoute,
+        string accept, string? apiVersion = null)
+    {
+        var message = _pipeline.CreateMessage();
+        var request = message.Request;
+        request.Method = method;
+        var uri = new RequestUriBuilder();
+        uri.Reset(_endpoint);
+        foreach (var segment in openAIRoute ? OpenAIV1Path.Concat(path) : path)
+        {
+            uri.AppendPath("/", escape: false);
+            uri.AppendPath(segment, escape: true);
+        }
+
+        if (!openAIRoute)
+        {
+            uri.AppendQuery("api-version", apiVersion ?? _apiVersion, escapeValue: true);
+        }
+
+        foreach (var (name, value) in query ?? [])
+        {
+            uri.AppendQuery(name, value, escapeValue: true);
+        }
+
+        request.Uri = uri;
+        request.Headers.Add("Accept", accept);
+        if (body is not null)
+        {
+            request.Headers.Add("Content-Type", "application/json");
+            request.Content = RequestContent.Create(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), AgentServiceWire.Json));
+        }
+
+        return message;
+    }
+
+    /// <summary>Sends; every failure (transport, token, error status) becomes an <see cref="UpstreamException"/>.</summary>
+    private async Task SendMessageAsync(HttpMessage message, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not UpstreamException)
+        {
+            throw Translate(ex, message.Request.Method, cancellationToken);
+        }
+
+        if (message.Response.IsError)
+        {
+            if (!message.BufferResponse && message.Response.ContentStream is { } unbuffered)
+            {
+                // The error body of a streamed request is small JSON: read it for its code.
+                using var buffered = new MemoryStream();
+                try
+                {
+                    await unbuffered.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Http.HttpRequestException)
+                {
+                    buffered.SetLength(0); // the status alone then says what went wrong
+                }
+
+                message.Response.ContentStream = new MemoryStream(buffered.ToArray(), writable: false);
+            }
+
+            throw FromStatus(message.Response, what);
+        }
+    }
+
+    /// <summary>Sends a request whose answer is a stream of server-sent events, and returns the events as they arrive.
+    /// The request fails (as <see cref="UpstreamException"/>) before the first event when the service refuses it; a broken
+    /// stream later ends the enumeration with <see cref="UpstreamFailure.Unavailable"/> (or <see cref="UpstreamFailure.Timeout"/>
+    /// when a read waited longer than <paramref name="readTimeout"/>).</summary>
+    internal async Task<ServerSentEventStream> OpenEventStreamAsync(RequestMethod method, string[] path, object body, string what, bool openAIRoute,
+        TimeSpan readTimeout, CancellationToken cancellationToken)
+    {
+        var message = CreateMessage(method, path, null, body, openAIRoute, "text/event-stream");
+        message.BufferResponse = false;
+        message.NetworkTimeout = readTimeout;
+        try
+        {
+            await SendMessageAsync(message, what, cancellationToken).ConfigureAwait(false);
+            var stream = message.Response.ContentStream ?? throw BadResponse($"an empty {what} stream");
+            return new ServerSentEventStream(message, stream, this);
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The failure a broken event stream is reported as.</summary>
+    internal Exception StreamFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is UpstreamException ? exception : Translate(exception, RequestMethod.Get, cancellationToken);
 
     private Exception Translate(Exception exception, RequestMethod method, CancellationToken cancellationToken)
     {
@@ -282,7 +472,8 @@ public sealed class AgentServiceClient : IDisposable
     {
         var code = UpstreamStatusMap.ErrorCode(response.Content);
         _logger.LogWarning("The Agent Service answered {Status} ({Code}) for a {What}", response.Status, code ?? "no code", what);
-        return UpstreamStatusMap.ToException("The Agent Service", response.Status, code, UpstreamRetryAfter.Read(response, DateTimeOffset.UtcNow), what);
+        return UpstreamStatusMap.ToException("The Agent Service", response.Status, code, UpstreamRetryAfter.Read(response, DateTimeOffset.UtcNow), what,
+            contentFiltered: code == ContentFilterCode);
     }
 
     /// <summary>No redirects (our token is not for elsewhere), pooled connections renewed for DNS changes, and, when the

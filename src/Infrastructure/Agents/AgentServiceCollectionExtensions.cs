@@ -28,7 +28,9 @@ public static class AgentServiceCollectionExtensions
             (AgentServiceOptions.SectionName, ""),
             (AgentServiceOptions.AgentsSectionName, nameof(AgentServiceOptions.Agents)),
             (AgentServiceOptions.EndpointKey, nameof(AgentServiceOptions.Endpoint)),
-            (AgentServiceOptions.AgentIdKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentId)}"));
+            (AgentServiceOptions.AgentIdKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentId)}"),
+            (AgentServiceOptions.AgentNameKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentName)}"),
+            (AgentServiceOptions.AgentVersionKey, $"{nameof(AgentServiceOptions.Agents)}:{AskGroundedQuestion.AgentName}:{nameof(AgentDefinition.AgentVersion)}"));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentServiceOptions>, AgentServiceOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
@@ -39,6 +41,8 @@ public static class AgentServiceCollectionExtensions
             () => sp.GetKeyedService<TokenCredential>(CredentialKey) ?? sp.GetRequiredService<TokenCredential>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<AgentThreadRunner>();
+        services.TryAddSingleton<AgentResponsesRunner>();
+        services.TryAddSingleton<AgentRunners>();
 
         foreach (var type in typeof(AgentBase).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.IsSubclassOf(typeof(AgentBase))))
         {

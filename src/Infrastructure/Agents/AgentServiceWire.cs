@@ -23,6 +23,21 @@ internal static class AgentServiceWire
 
     public sealed record CreateRunRequest(string AssistantId);
 
+    /// <summary>The body of a streamed run (<c>stream: true</c>, <c>ThreadRunsCreateOptionalParams.stream</c> of
+    /// @azure/ai-agents 1.1.0).</summary>
+    public sealed record CreateStreamingRunRequest(string AssistantId, bool Stream);
+
+    /// <summary>A <c>thread.message.delta</c> event: <c>{"id","object":"thread.message.delta","delta":{"content":[{"index",
+    /// "type":"text","text":{"value","annotations"}}]}}</c>.</summary>
+    public sealed record MessageDelta(string? Id, MessageDeltaBody? Delta);
+
+    public sealed record MessageDeltaBody(List<MessageDeltaContent>? Content);
+
+    public sealed record MessageDeltaContent(int? Index, string? Type, MessageText? Text);
+
+    /// <summary>An <c>error</c> event's data (<c>{"error":{"code","message"}}</c> or the fields at the top).</summary>
+    public sealed record StreamError(RunError? Error, string? Code, string? Message);
+
     public sealed record IdObject(string? Id);
 
     public sealed record RunObject(string? Id, string? Status, RunError? LastError, IncompleteDetails? IncompleteDetails);

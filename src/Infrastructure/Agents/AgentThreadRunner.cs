@@ -28,7 +28,7 @@ namespace Wrapper.Infrastructure.Agents;
 /// <see cref="OwnerMetadataKey"/>; <see cref="GetThreadOwnerAsync"/> reads it back. Checking it is the caller's rule
 /// (the application's <c>ThreadOwnership</c>), not this class's.</para>
 /// </remarks>
-public sealed class AgentThreadRunner
+public sealed partial class AgentThreadRunner : IAgentRunner
 {
     /// <summary>The thread metadata key holding the owner tag (Agent Service metadata keys are at most 64 characters).</summary>
     public const string OwnerMetadataKey = "wrapper_owner";
@@ -50,6 +50,41 @@ public sealed class AgentThreadRunner
 
     /// <summary>The configured options (endpoint, agent ids).</summary>
     public AgentServiceOptions Options => _options;
+
+    public AgentProtocol Protocol => AgentProtocol.Classic;
+
+    Task<AgentReply> IAgentRunner.RunAsync(AgentTarget target, AgentQuestion question, CancellationToken cancellationToken) =>
+        RunAsync(ClassicId(target, question), question, cancellationToken);
+
+    IAsyncEnumerable<AgentReplyUpdate> IAgentRunner.StreamAsync(AgentTarget target, AgentQuestion question, CancellationToken cancellationToken) =>
+        StreamAsync(target, question, cancellationToken);
+
+    Task<string?> IAgentRunner.GetOwnerAsync(string id, CancellationToken cancellationToken) => GetThreadOwnerAsync(id, cancellationToken);
+
+    /// <summary><c>GET /assistants/{id}</c>: no thread is created, no tokens are spent.</summary>
+    public Task ProbeAsync(AgentTarget target, CancellationToken cancellationToken)
+    {
+        var client = _client ?? throw NotConfigured();
+        return client.GetAgentAsync(target.Reference, cancellationToken);
+    }
+
+    private static string ClassicId(AgentTarget target, AgentQuestion question)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(question);
+        if (target.Protocol != AgentProtocol.Classic)
+        {
+            throw new ArgumentException($"The agent '{target.Entry}' runs on the new protocol.", nameof(target));
+        }
+
+        if (question.ConversationId is not null)
+        {
+            throw new UpstreamException(UpstreamFailure.BadRequest,
+                $"'conversation_id' names a conversation of the new agents, but the agent '{target.Entry}' is classic: continue its threads with 'thread_id'.");
+        }
+
+        return target.Reference;
+    }
 
     /// <summary>Asks the agent <paramref name="agentId"/> and returns its raw reply.</summary>
     /// <exception cref="UpstreamException">The service failed, the run did not complete, or the deadline passed.</exception>
@@ -78,20 +113,7 @@ public sealed class AgentThreadRunner
                 token.ThrowIfCancellationRequested();
             }
 
-            try
-            {
-                await client.AddUserMessageAsync(threadId, question.Message, token).ConfigureAwait(false);
-            }
-            catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.NotFound)
-            {
-                // Deleted since the caller's ownership was checked (by the owner, in a concurrent request).
-                throw new ThreadNotFoundException(threadId, ex);
-            }
-            catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.BadRequest)
-            {
-                throw new UpstreamException(UpstreamFailure.BadRequest,
-                    "The conversation thread cannot take a message now (an earlier question may still be running).", upstreamStatus: ex.UpstreamStatus, innerException: ex);
-            }
+            await AddQuestionAsync(client, threadId, createdThread, question.Message, token).ConfigureAwait(false);
 
             runRequested = true;
             run = await client.CreateRunAsync(threadId, agentId, token).ConfigureAwait(false);
@@ -132,6 +154,26 @@ public sealed class AgentThreadRunner
             {
                 await DeleteQuietlyAsync(client, threadId).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary><c>POST /threads/{threadId}/messages</c> with the question. On the caller's thread, a 404 means it was
+    /// deleted since its ownership was checked (by the owner, in a concurrent request), and a 400 that a run is still
+    /// going on it.</summary>
+    private static async Task AddQuestionAsync(AgentServiceClient client, string threadId, bool createdThread, string message, CancellationToken token)
+    {
+        try
+        {
+            await client.AddUserMessageAsync(threadId, message, token).ConfigureAwait(false);
+        }
+        catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.NotFound)
+        {
+            throw new ThreadNotFoundException(threadId, ex);
+        }
+        catch (UpstreamException ex) when (!createdThread && ex.Failure is UpstreamFailure.BadRequest)
+        {
+            throw new UpstreamException(UpstreamFailure.BadRequest,
+                "The conversation thread cannot take a message now (an earlier question may still be running).", upstreamStatus: ex.UpstreamStatus, innerException: ex);
         }
     }
 
@@ -201,6 +243,10 @@ public sealed class AgentThreadRunner
             "The agent's model is rate limited; try again later.", Upstream.UpstreamRetryAfter.FromRunError(run.ErrorMessage)),
         "failed" when run.ErrorCode == "server_error" => new UpstreamException(UpstreamFailure.Unavailable,
             "The agent run failed with a server error."),
+        "failed" when run.ErrorCode == AgentServiceClient.ContentFilterCode => new UpstreamException(UpstreamFailure.ContentFiltered,
+            "The Agent Service's content filter blocked the question or the answer (code: content_filter)."),
+        "incomplete" when run.IncompleteReason == AgentServiceClient.ContentFilterCode => new UpstreamException(UpstreamFailure.ContentFiltered,
+            "The Agent Service's content filter stopped the answer (reason: content_filter)."),
         "failed" => new UpstreamException(UpstreamFailure.BadResponse,
             $"The agent run failed{(Upstream.UpstreamStatusMap.IsPlainCode(run.ErrorCode) ? $" (code: {run.ErrorCode})" : "")}."),
         "expired" => new UpstreamException(UpstreamFailure.Timeout, "The agent run expired before it finished."),

@@ -25,7 +25,11 @@ public sealed class OptionalAgentServiceClient : IDisposable
         loggerFactory.CreateLogger<OptionalAgentServiceClient>().LogInformation(
             "Agent Service at {Endpoint} ({Credential}), api-version {ApiVersion}, agents {Agents}",
             value.Endpoint, token is Azure.Identity.DefaultAzureCredential ? "Entra ID, DefaultAzureCredential" : token.GetType().Name,
-            value.ApiVersion, string.Join(", ", value.Agents.Select(a => $"{a.Key}={a.Value.AgentId ?? "(not set)"}")));
+            value.ApiVersion, string.Join(", ", value.Agents.Keys.Select(name => value.TargetOf(name) is { } target
+                ? target.Protocol == Wrapper.Domain.Agents.AgentProtocol.Classic
+                    ? $"{name}={target.Reference} (classic)"
+                    : $"{name}={target.Reference}{(target.Version is null ? "" : $":{target.Version}")} (responses)"
+                : $"{name}=(not set)")));
     }
 
     /// <summary>The client, or null when no endpoint is configured.</summary>

@@ -7,6 +7,7 @@ using Wrapper.Application.Common.Interfaces;
 using Wrapper.Infrastructure.Agents;
 using Wrapper.Simulator;
 using Wrapper.Simulator.Agents;
+using Wrapper.Simulator.Foundry;
 
 namespace Wrapper.IntegrationTests.Agents;
 
@@ -21,6 +22,9 @@ public abstract class AgentSimulatorHost
     protected SimulatorServer Server { get; private set; } = null!;
 
     protected AgentStore Store => Server.Services.GetRequiredService<AgentStore>();
+
+    /// <summary>The state of the simulated new Agent Service (named agents, conversations, responses).</summary>
+    protected FoundryStore Foundry => Server.Services.GetRequiredService<FoundryStore>();
 
     protected Uri ProjectEndpoint => new(Server.HttpsAddress, "api/projects/test-project");
 
@@ -50,6 +54,7 @@ public abstract class AgentSimulatorHost
     {
         Server.Faults.Clear();
         Store.Reset();
+        Foundry.Reset();
     }
 
     [TearDown]
@@ -68,7 +73,7 @@ public abstract class AgentSimulatorHost
     /// deadline and the polling (e.g. a <c>FakeTimeProvider</c> that a test advances).</summary>
     protected IServiceProvider Agents(Action<AgentServiceOptions>? tune = null, string? token = null,
         System.Security.Cryptography.X509Certificates.X509Certificate2? trust = null, IReadOnlyDictionary<string, string>? agentIds = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, IReadOnlyDictionary<string, AgentDefinition>? definitions = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -83,6 +88,16 @@ public abstract class AgentSimulatorHost
         {
             o.Endpoint = ProjectEndpoint;
             o.TrustedCertificate = trust ?? Server.Certificate;
+            if (definitions is not null)
+            {
+                foreach (var (name, definition) in definitions)
+                {
+                    o.Agents[name] = definition;
+                }
+
+                return;
+            }
+
             foreach (var (name, id) in agentIds ?? DefaultAgentIds)
             {
                 o.Agents[name] = new AgentDefinition { AgentId = id };
@@ -121,6 +136,30 @@ public abstract class AgentSimulatorHost
 
     protected IAgentGateway Gateway(Action<AgentServiceOptions>? tune = null, TimeProvider? time = null) =>
         Agents(tune, time: time).GetRequiredService<IAgentGateway>();
+
+    /// <summary>The simulator's named agents on the new protocol (<see cref="SimulatedNamedAgent.Defaults"/>), configured by
+    /// name alone: <c>bing-grounding</c> and <c>plain</c>.</summary>
+    protected static IReadOnlyDictionary<string, AgentDefinition> NewAgents { get; } = new Dictionary<string, AgentDefinition>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bing-grounding"] = new() { AgentName = "bing-grounding" },
+        ["plain"] = new() { AgentName = "plain" },
+    };
+
+    /// <summary>The gateway with every agent on the new protocol (<see cref="NewAgents"/>).</summary>
+    protected IAgentGateway NewGateway(Action<AgentServiceOptions>? tune = null, TimeProvider? time = null) =>
+        Agents(tune, time: time, definitions: NewAgents).GetRequiredService<IAgentGateway>();
+
+    /// <summary>Every conversation the simulator saw was deleted.</summary>
+    protected void AssertEveryConversationDeleted(int expectedConversations)
+    {
+        var counters = Foundry.GetCounters();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(counters.ConversationsCreated, Is.EqualTo(expectedConversations), "conversations created");
+            Assert.That(counters.ConversationsDeleted, Is.EqualTo(expectedConversations), "conversations deleted");
+            Assert.That(counters.ConversationsActive, Is.Zero, "conversations left");
+        }
+    }
 
     /// <summary>Every thread the simulator saw was deleted.</summary>
     protected void AssertEveryThreadDeleted(int expectedThreads = 1)
