@@ -122,6 +122,32 @@ public sealed class AgentProtocolTests
             Assert.That(counters.ConversationsCreated, Is.EqualTo(1));
             Assert.That(counters.ConversationsActive, Is.EqualTo(1), "kept");
             Assert.That(_mixed.Store.GetCounters().ThreadsCreated, Is.Zero);
+            Assert.That(body.GetProperty("conversation_id").GetString(), Does.StartWith("conv_"));
+        }
+    }
+
+    [Test]
+    public async Task AKeptConversation_IsContinuedThenEnded_ThroughConversationId()
+    {
+        var (_, first) = await AskAsync(_mixedClient, "/bing-grounding", """{"query":"Remember this","keep_thread":true}""");
+        var conversationId = first.GetProperty("conversation_id").GetString()!;
+
+        var (nextStatus, next) = await AskAsync(_mixedClient, "/bing-grounding",
+            $$"""{"query":"And now?","conversation_id":"{{conversationId}}","keep_thread":false}""");
+        var (againStatus, again) = await AskAsync(_mixedClient, "/bing-grounding",
+            $$"""{"query":"Still there?","conversation_id":"{{conversationId}}"}""");
+        var (wrongKindStatus, wrongKind) = await AskAsync(_mixedClient, "/bing-grounding",
+            """{"query":"Hi","thread_id":"thread_abc"}""");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(nextStatus, Is.EqualTo(HttpStatusCode.OK), next.ToString());
+            Assert.That(next.TryGetProperty("conversation_id", out _), Is.False, "ended with keep_thread false");
+            Assert.That(Foundry.GetCounters().ConversationsActive, Is.Zero, "deleted after answering");
+            Assert.That(againStatus, Is.EqualTo(HttpStatusCode.NotFound), again.ToString());
+            Assert.That(again.GetProperty("code").GetString(), Is.EqualTo("conversation_not_found"));
+            Assert.That(wrongKindStatus, Is.EqualTo(HttpStatusCode.BadRequest), wrongKind.ToString());
+            Assert.That(wrongKind.GetProperty("errors").TryGetProperty("thread_id", out _), Is.True, wrongKind.ToString());
         }
     }
 }
