@@ -50,7 +50,7 @@ public sealed class OpenAICompatibleRouteTests
         return _client.SendAsync(request);
     }
 
-    private static async Task<JsonElement> AssertOpenAIErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code, string type)
+    private static async Task<JsonElement> AssertOpenAIErrorAsync(HttpResponseMessage response, HttpStatusCode status, string? code, string type)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.Multiple(() =>
@@ -61,7 +61,11 @@ public sealed class OpenAICompatibleRouteTests
         var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
         Assert.Multiple(() =>
         {
-            Assert.That(error.GetProperty("code").GetString(), Is.EqualTo(code), text);
+            if (code is not null)
+            {
+                Assert.That(error.GetProperty("code").GetString(), Is.EqualTo(code), text);
+            }
+
             Assert.That(error.GetProperty("type").GetString(), Is.EqualTo(type), text);
             Assert.That(error.GetProperty("message").GetString(), Is.Not.Empty);
             Assert.That(error.TryGetProperty("param", out _), Is.True, text);
@@ -201,5 +205,43 @@ public sealed class OpenAICompatibleRouteTests
         using var response = await PostAsync("/openai/v1/chat/completions", $$"""{"model":"ghost","messages":{{Messages}}}""");
         var error = await AssertOpenAIErrorAsync(response, HttpStatusCode.BadGateway, "upstream_not_found", "server_error");
         Assert.That(error.GetProperty("message").GetString(), Does.Not.Contain("127.0.0.1").And.Not.Contain("localhost"));
+    }
+
+    [Test]
+    public async Task AnOpenAIRouteThisServiceDoesNotServeIsA404InOpenAIsShape()
+    {
+        using var response = await PostAsync("/openai/v1/embeddings", """{"model":"gpt-4o-mini","input":"hi"}""");
+        await AssertOpenAIErrorAsync(response, HttpStatusCode.NotFound, null, "invalid_request_error");
+    }
+
+    [Test]
+    public async Task AnUnknownApiVersionFormatIsA400()
+    {
+        using var response = await PostAsync("/openai/deployments/team-default/chat/completions?api-version=latest", $$"""{"messages":{{Messages}}}""",
+            bearer: null, apiKey: SecuredApiFactory.BobKey);
+        await AssertOpenAIErrorAsync(response, HttpStatusCode.BadRequest, "BadRequest", "invalid_request_error");
+    }
+
+    [Test]
+    public async Task ABodyThatIsNotJsonContentIsA415InOpenAIsShape()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/v1/chat/completions") { Content = new StringContent("hello", Encoding.UTF8, "text/plain") };
+        request.Headers.Add("api-key", SecuredApiFactory.BobKey);
+        using var response = await _client.SendAsync(request);
+        await AssertOpenAIErrorAsync(response, HttpStatusCode.UnsupportedMediaType, null, "invalid_request_error");
+    }
+
+    [Test]
+    public async Task RetrievingAModelAnswersItOrModelNotFound()
+    {
+        using var known = new HttpRequestMessage(HttpMethod.Get, "/openai/v1/models/team-default");
+        known.Headers.Add("api-key", SecuredApiFactory.BobKey);
+        using var found = await _client.SendAsync(known);
+        using var unknown = new HttpRequestMessage(HttpMethod.Get, "/openai/v1/models/gpt-5-imaginary");
+        unknown.Headers.Add("api-key", SecuredApiFactory.BobKey);
+        using var missing = await _client.SendAsync(unknown);
+
+        Assert.That((await found.ReadJsonAsync()).GetProperty("id").GetString(), Is.EqualTo("team-default"));
+        await AssertOpenAIErrorAsync(missing, HttpStatusCode.NotFound, "model_not_found", "invalid_request_error");
     }
 }
