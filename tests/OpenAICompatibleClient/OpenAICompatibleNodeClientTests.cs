@@ -140,9 +140,10 @@ public sealed class OpenAICompatibleNodeClientTests
         });
     }
 
-    [Test]
-    public void ModelsListsThePublicName() =>
-        Assert.That(_result.GetProperty("models").EnumerateArray().Select(m => m.GetString()), Is.EqualTo(new[] { PublicModel }));
+    [TestCase("models")]
+    [TestCase("azureModels")]
+    public void ModelsListsThePublicName(string list) =>
+        Assert.That(_result.GetProperty(list).EnumerateArray().Select(m => m.GetString()), Is.EqualTo(new[] { PublicModel }));
 
     [Test]
     public void AThrottled429IsRetriedAfterItsRetryAfter()

@@ -115,10 +115,12 @@ public sealed partial class OpenAICompatibleController : ControllerBase
     }
 
     /// <summary>List the models served.</summary>
-    /// <remarks>The public names that <c>model</c> (or the Azure route's deployment) accepts, in OpenAI's list shape.</remarks>
+    /// <remarks>The public names that <c>model</c> (or the Azure route's deployment) accepts, in OpenAI's list shape. Also at
+    /// <c>GET /openai/models</c>, where <c>AzureOpenAI</c> clients ask (any <c>api-version</c>).</remarks>
     /// <response code="200">The models.</response>
     /// <response code="401">No key, or a key that is not valid.</response>
     [HttpGet("v1/models")]
+    [HttpGet("models")]
     [ProducesResponseType<OpenAIModelList>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized, "application/json")]
     public async Task<ActionResult<OpenAIModelList>> ListModels(CancellationToken cancellationToken)

@@ -132,8 +132,14 @@ for await (const m of v1.models.list()) {
   models.push(m.id);
 }
 
+const azureModels = [];
+for await (const m of azure.models.list()) {
+  azureModels.push(m.id);
+}
+
 const result = {
   models,
+  azureModels,
   v1: {
     chat: await chat(v1),
     stream: await stream(v1),
