@@ -193,6 +193,13 @@ public sealed class OpenAICompatibleRouteTests
     }
 
     [Test]
+    public async Task ADuplicatePropertyIsA400NotA500()
+    {
+        using var response = await PostAsync("/openai/v1/chat/completions", $$"""{"model":"gpt-4o-mini","model":"ghost","messages":{{Messages}}}""");
+        await AssertOpenAIErrorAsync(response, HttpStatusCode.BadRequest, "validation_failed", "invalid_request_error");
+    }
+
+    [Test]
     public async Task MalformedJsonIsA400()
     {
         using var response = await PostAsync("/openai/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[""");
