@@ -142,8 +142,8 @@ public sealed class ModelNotFoundException : Exception
 
     public ModelNotFoundException(string? model, OpenAIFace face)
         : base(face == OpenAIFace.V1
-            ? $"The model '{model}' does not exist or you do not have access to it. GET /openai/v1/models lists the models served."
-            : $"The API deployment '{model}' does not exist on this service. GET /openai/v1/models lists the deployments served.")
+            ? $"The model `{model}` does not exist or you do not have access to it. GET /openai/v1/models lists the models served."
+            : $"The API deployment `{model}` does not exist on this service. GET /openai/v1/models lists the deployments served.")
     {
         Model = model;
         Face = face;
