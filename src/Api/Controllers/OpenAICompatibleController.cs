@@ -158,7 +158,12 @@ public sealed partial class OpenAICompatibleController : ControllerBase
         }
 
         var completion = await _mediator.Send(new RelayChatCompletion(body, model, face), cancellationToken);
-        return File(completion.Json.ToArray(), "application/json");
+        // The upstream's bytes as they came, without a copy when they fill their own array (they do).
+        var json = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(completion.Json, out var segment)
+                   && segment is { Offset: 0, Array: { } array } && segment.Count == array.Length
+            ? array
+            : completion.Json.ToArray();
+        return File(json, "application/json");
     }
 
     /// <summary>The body as the client sent it (read here, not bound: every field must pass through as it came): a JSON
