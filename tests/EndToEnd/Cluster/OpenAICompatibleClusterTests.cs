@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -121,6 +122,20 @@ public sealed class OpenAICompatibleClusterTests
             // over only when the whole stream had ended.
             Assert.That(total - first!.Value, Is.GreaterThan(TimeSpan.FromMilliseconds(LatencyPerTokenMs * 4)), "text arrived while the stream was still being produced");
         });
+    }
+
+    [Test]
+    public async Task TheKeyInApiKeyAsBehindAPIMShouldWorkToo()
+    {
+        // API Management reads the subscription key from one header, api-key (deploy/README.md): an OpenAI client
+        // adds it to every request with one more line, exactly as documented there.
+        var options = new OpenAIClientOptions { Endpoint = new Uri(_cluster.GatewayAddress, "openai/v1"), NetworkTimeout = TimeSpan.FromSeconds(30) };
+        options.AddPolicy(ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(SubscriberKey), "api-key"), PipelinePosition.PerCall);
+        var client = new ChatClient(Model, new ApiKeyCredential("unused-behind-the-gateway"), options);
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Hello through api-key.")]);
+
+        Assert.That(completion.Content[0].Text, Is.Not.Empty);
     }
 
     [Test]
