@@ -13,6 +13,8 @@
 
 targetScope = 'resourceGroup'
 
+import { agentMap } from 'modules/container-apps.bicep'
+
 @description('Azure region of every resource.')
 param location string = resourceGroup().location
 
@@ -49,8 +51,20 @@ param openAiAccountResourceId string = ''
 @description('Azure AI Foundry project endpoint for the Agent Service (POST /bing-grounding).')
 param aiProjectEndpoint string = ''
 
-@description('ID of the Bing grounding agent.')
+@description('ID of the Bing grounding agent as a classic agent (asst_…; AZURE_AI_AGENT_ID).')
 param aiAgentId string = ''
+
+@description('Name of the Bing grounding agent as a new agent (Responses protocol; AZURE_AI_AGENT_NAME). Empty: none.')
+param aiAgentName string = ''
+
+@description('Version of that new agent (AZURE_AI_AGENT_VERSION). Empty: its latest version.')
+param aiAgentVersion string = ''
+
+@description('More agents for POST /agents/{name}, by name (docs/agents.md): each becomes Agents__<name>__AgentId / AgentName / AgentVersion / Protocol.')
+param agents agentMap = {}
+
+@description('Public model names of the OpenAI-compatible routes and the deployments that serve them (docs/openai-compatible.md): each becomes OpenAICompatible__Models__<name>=<deployment>. Empty: the configured deployment under its own name.')
+param openAiCompatibleModels object = {}
 
 @description('Let an instance answer from its embedded simulator where an endpoint (openAiEndpoint, aiProjectEndpoint) is empty: for a smoke deployment only. false (default): an instance with a missing endpoint refuses to start, naming it.')
 param allowSimulator bool = false
@@ -250,6 +264,10 @@ module containerApps 'modules/container-apps.bicep' = {
     aiProjectEndpoint: aiProjectEndpoint
     allowSimulator: allowSimulator
     aiAgentId: aiAgentId
+    aiAgentName: aiAgentName
+    aiAgentVersion: aiAgentVersion
+    agents: agents
+    openAiCompatibleModels: openAiCompatibleModels
     allowedIpRanges: restrictIngressToApim ? map(apim.outputs.publicIpAddresses, address => '${address}/32') : []
     maxReplicas: maxReplicasPerInstance
     httpConcurrency: httpConcurrency

@@ -21,6 +21,13 @@ param openAiAccountResourceId = readEnvironmentVariable('OPENAI_ACCOUNT_RESOURCE
 // Azure AI Foundry Agent Service (POST /bing-grounding); the identity gets "Azure AI User".
 param aiProjectEndpoint = readEnvironmentVariable('AZURE_AI_PROJECT_ENDPOINT', '')
 param aiAgentId = readEnvironmentVariable('AZURE_AI_AGENT_ID', '')
+// The same agent as a new (Responses protocol) agent, by name and optional version (docs/agents.md).
+param aiAgentName = readEnvironmentVariable('AZURE_AI_AGENT_NAME', '')
+param aiAgentVersion = readEnvironmentVariable('AZURE_AI_AGENT_VERSION', '')
+// More agents, as JSON: {"team-search":{"agentName":"team-search","agentVersion":"3"},"plain":{"agentId":"asst_…"}}.
+param agents = json(readEnvironmentVariable('WRAPPER_AGENTS', '{}'))
+// OpenAI-compatible model names, as JSON: {"gpt-4.1":"gpt-41-prod","team-chat":"gpt-4o-mini"}.
+param openAiCompatibleModels = json(readEnvironmentVariable('OPENAI_COMPATIBLE_MODELS', '{}'))
 param allowSimulator = toLower(readEnvironmentVariable('WRAPPER_ALLOW_SIMULATOR', 'false')) == 'true'
 param aiAccountResourceId = readEnvironmentVariable('AZURE_AI_ACCOUNT_RESOURCE_ID', '')
 param aiProjectName = readEnvironmentVariable('AZURE_AI_PROJECT_NAME', '')

@@ -10,7 +10,8 @@
 #
 # Required:  AZURE_RESOURCE_GROUP, AZURE_LOCATION, APIM_PUBLISHER_EMAIL
 # Optional:  everything main.bicepparam reads (OPENAI_ENDPOINT, OPENAI_MODEL_DEPLOYMENT_NAME,
-#            OPENAI_ACCOUNT_RESOURCE_ID, AZURE_AI_PROJECT_ENDPOINT, AZURE_AI_AGENT_ID, APIM_SKU, APIM_POLICY, …),
+#            OPENAI_ACCOUNT_RESOURCE_ID, AZURE_AI_PROJECT_ENDPOINT, AZURE_AI_AGENT_ID or AZURE_AI_AGENT_NAME/_VERSION,
+#            WRAPPER_AGENTS, OPENAI_COMPATIBLE_MODELS (JSON), APIM_SKU, APIM_POLICY, …),
 #            AZURE_CONTAINER_REGISTRY (default: derived from the resource group), IMAGE_TAG (default: the
 #            commit), SMOKE_TEST=false to skip step 6's requests.
 # Needs:     az (logged in: az login), git, openssl, curl, tar.

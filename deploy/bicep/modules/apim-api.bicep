@@ -34,6 +34,40 @@ var apiPolicies = {
   'circuit-breaker-healthcheck': loadTextContent('../../apim/apim-policy-with-healthcheck.xml')
 }
 
+// The question's fields an agent route also reads from the query string (each overrides the body's field).
+var agentQueryParameters = [
+  {
+    name: 'query'
+    type: 'string'
+    required: false
+    description: 'The question (or "query" in the JSON body).'
+  }
+  {
+    name: 'thread_id'
+    type: 'string'
+    required: false
+    description: 'Continue a kept thread of a classic agent.'
+  }
+  {
+    name: 'conversation_id'
+    type: 'string'
+    required: false
+    description: 'Continue a kept conversation of a new agent.'
+  }
+  {
+    name: 'keep_thread'
+    type: 'boolean'
+    required: false
+    description: 'Keep the thread or conversation after answering.'
+  }
+  {
+    name: 'stream'
+    type: 'boolean'
+    required: false
+    description: 'Answer server-sent events (text deltas, then the citations).'
+  }
+]
+
 // One operation per route of the service. MCP (streamable HTTP) uses POST for messages, GET for the
 // server-to-client stream and DELETE to end a session.
 var operations = [
@@ -42,6 +76,7 @@ var operations = [
     displayName: 'Health (original semantics: checks Azure OpenAI)'
     method: 'GET'
     urlTemplate: '/health'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -49,6 +84,7 @@ var operations = [
     displayName: 'Liveness (process only)'
     method: 'GET'
     urlTemplate: '/health/live'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -56,6 +92,7 @@ var operations = [
     displayName: 'Readiness (upstreams)'
     method: 'GET'
     urlTemplate: '/health/ready'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -63,6 +100,7 @@ var operations = [
     displayName: 'Completion'
     method: 'GET'
     urlTemplate: '/completion'
+    templateParameters: []
     queryParameters: [
       {
         name: 'query'
@@ -77,6 +115,7 @@ var operations = [
     displayName: 'Chat'
     method: 'POST'
     urlTemplate: '/chat'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -84,12 +123,92 @@ var operations = [
     displayName: 'Bing grounding'
     method: 'POST'
     urlTemplate: '/bing-grounding'
-    queryParameters: [
+    templateParameters: []
+    queryParameters: agentQueryParameters
+  }
+  {
+    name: 'post-agent'
+    displayName: 'Agent by name'
+    method: 'POST'
+    urlTemplate: '/agents/{name}'
+    templateParameters: [
       {
-        name: 'query'
+        name: 'name'
         type: 'string'
         required: true
-        description: 'The question to answer from the web.'
+        description: 'The agent\'s name (Agents__<name>__… in the instances\' configuration).'
+      }
+    ]
+    queryParameters: agentQueryParameters
+  }
+  // The OpenAI-compatible face (docs/openai-compatible.md): OpenAI v1 clients use <gateway>/<apiPath>/openai/v1 as
+  // their base URL, Azure OpenAI clients <gateway>/<apiPath> as their endpoint. Streams pass unbuffered
+  // (buffer-response="false" in every policy's forward-request).
+  {
+    name: 'post-openai-v1-chat-completions'
+    displayName: 'OpenAI v1: chat completions'
+    method: 'POST'
+    urlTemplate: '/openai/v1/chat/completions'
+    templateParameters: []
+    queryParameters: []
+  }
+  {
+    name: 'post-openai-deployment-chat-completions'
+    displayName: 'Azure OpenAI: chat completions of a deployment'
+    method: 'POST'
+    urlTemplate: '/openai/deployments/{deployment}/chat/completions'
+    templateParameters: [
+      {
+        name: 'deployment'
+        type: 'string'
+        required: true
+        description: 'The public model name (OpenAICompatible__Models__<name>) or deployment.'
+      }
+    ]
+    queryParameters: [
+      {
+        name: 'api-version'
+        type: 'string'
+        required: false
+        description: 'A dated Azure OpenAI API version, e.g. 2024-10-21 (needed: the service answers 404 without one, as Azure does).'
+      }
+    ]
+  }
+  {
+    name: 'get-openai-v1-models'
+    displayName: 'OpenAI v1: models'
+    method: 'GET'
+    urlTemplate: '/openai/v1/models'
+    templateParameters: []
+    queryParameters: []
+  }
+  {
+    name: 'get-openai-v1-model'
+    displayName: 'OpenAI v1: model'
+    method: 'GET'
+    urlTemplate: '/openai/v1/models/{model}'
+    templateParameters: [
+      {
+        name: 'model'
+        type: 'string'
+        required: true
+        description: 'A public model name.'
+      }
+    ]
+    queryParameters: []
+  }
+  {
+    name: 'get-openai-models'
+    displayName: 'Azure OpenAI: models'
+    method: 'GET'
+    urlTemplate: '/openai/models'
+    templateParameters: []
+    queryParameters: [
+      {
+        name: 'api-version'
+        type: 'string'
+        required: false
+        description: 'The Azure OpenAI API version the client sends (not needed by the service).'
       }
     ]
   }
@@ -98,6 +217,7 @@ var operations = [
     displayName: 'MCP messages'
     method: 'POST'
     urlTemplate: '/mcp'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -105,6 +225,7 @@ var operations = [
     displayName: 'MCP server stream'
     method: 'GET'
     urlTemplate: '/mcp'
+    templateParameters: []
     queryParameters: []
   }
   {
@@ -112,6 +233,7 @@ var operations = [
     displayName: 'MCP end session'
     method: 'DELETE'
     urlTemplate: '/mcp'
+    templateParameters: []
     queryParameters: []
   }
 ]
@@ -285,6 +407,7 @@ resource apiOperations 'Microsoft.ApiManagement/service/apis/operations@2024-10-
       displayName: operation.displayName
       method: operation.method
       urlTemplate: operation.urlTemplate
+      templateParameters: operation.templateParameters
       request: {
         queryParameters: operation.queryParameters
       }

@@ -55,8 +55,20 @@ param backendKeySecretUri string
 @description('Azure AI Foundry project endpoint of the Agent Service (bing-grounding route).')
 param aiProjectEndpoint string
 
-@description('Agent ID of the Bing grounding agent.')
+@description('Agent ID of the Bing grounding agent as a classic agent (AZURE_AI_AGENT_ID).')
 param aiAgentId string
+
+@description('Name of the Bing grounding agent as a new agent (AZURE_AI_AGENT_NAME); empty: none.')
+param aiAgentName string = ''
+
+@description('Version of that new agent (AZURE_AI_AGENT_VERSION); empty: its latest.')
+param aiAgentVersion string = ''
+
+@description('More agents for POST /agents/{name}, by name: Agents__<name>__AgentId / AgentName / AgentVersion / Protocol.')
+param agents agentMap = {}
+
+@description('OpenAI-compatible public model names and their deployments: OpenAICompatible__Models__<name>=<deployment>.')
+param openAiCompatibleModels object = {}
 
 @description('Simulate a missing endpoint (WRAPPER_ALLOW_SIMULATOR=true): smoke deployments only.')
 param allowSimulator bool
@@ -78,6 +90,25 @@ param redisConnectionString string = ''
 
 @description('Redis user of the apps\' identity (its principal ID): Entra ID sign-in, no password.')
 param redisUser string = ''
+
+// One agent of POST /agents/{name} (docs/agents.md, "Two protocols"): a classic agent by id, or a new one by name
+// and optional version; protocol unset lets the service choose (classic when only agentId is given).
+@export()
+type agentEntry = {
+  @description('Classic agent id (asst_…): Agents__<name>__AgentId.')
+  agentId: string?
+  @description('New agent name (default: the entry\'s name): Agents__<name>__AgentName.')
+  agentName: string?
+  @description('New agent version (default: its latest): Agents__<name>__AgentVersion.')
+  agentVersion: string?
+  @description('classic or responses: Agents__<name>__Protocol.')
+  protocol: ('classic' | 'responses')?
+}
+
+@export()
+type agentMap = {
+  *: agentEntry
+}
 
 var port = 8000
 
@@ -115,6 +146,8 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
 var settings = {
   ASPNETCORE_ENVIRONMENT: 'Production'
   AZURE_AI_AGENT_ID: aiAgentId
+  AZURE_AI_AGENT_NAME: aiAgentName
+  AZURE_AI_AGENT_VERSION: aiAgentVersion
   AZURE_AI_PROJECT_ENDPOINT: aiProjectEndpoint
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
@@ -127,7 +160,19 @@ var settings = {
   Redis__UseEntraId: empty(redisConnectionString) ? '' : 'true'
   Redis__EntraIdUser: redisUser
 }
-var plainEnv = filter(map(items(settings), setting => { name: setting.key, value: setting.value }), entry => !empty(entry.value))
+// Agents and OpenAI-compatible model names, by name: configuration keys with the entry's name in them (names may hold
+// '-' or '.', which Container Apps accepts in an environment variable's name).
+var agentSettings = flatten(map(items(agents), agent => [
+  { name: 'Agents__${agent.key}__AgentId', value: agent.value.?agentId ?? '' }
+  { name: 'Agents__${agent.key}__AgentName', value: agent.value.?agentName ?? '' }
+  { name: 'Agents__${agent.key}__AgentVersion', value: agent.value.?agentVersion ?? '' }
+  { name: 'Agents__${agent.key}__Protocol', value: agent.value.?protocol ?? '' }
+]))
+var modelSettings = map(items(openAiCompatibleModels), model => { name: 'OpenAICompatible__Models__${model.key}', value: string(model.value) })
+var plainEnv = filter(
+  concat(map(items(settings), setting => { name: setting.key, value: setting.value }), agentSettings, modelSettings),
+  entry => !empty(entry.value)
+)
 
 // Secrets are Key Vault references resolved by the platform with the apps' identity; the values never
 // appear in the template, the deployment history or the app's configuration.

@@ -48,12 +48,31 @@ public sealed class GatewayProblems
                 $"Backend '{destination.DestinationId}' could not be reached and no other healthy backend was left to try.");
     }
 
-    /// <summary>401 when subscribers are configured and the caller presented no key, or a key of none of them.</summary>
-    public Task SubscriptionKeyRequiredAsync(HttpContext context, bool missing)
+    /// <summary>401 when subscribers are configured and the caller presented no key, or a key of none of them; on the
+    /// OpenAI-compatible routes (<paramref name="openAI"/>) in OpenAI's error shape, which their SDKs read.</summary>
+    public Task SubscriptionKeyRequiredAsync(HttpContext context, bool missing, bool openAI = false)
     {
         context.Response.Clear();
-        context.Response.Headers.WWWAuthenticate = "ApiKey header=\"Ocp-Apim-Subscription-Key\"";
-        return WriteAsync(context, StatusCodes.Status401Unauthorized, missing ? MissingSubscriptionKey : InvalidSubscriptionKey,
+        context.Response.Headers.WWWAuthenticate = openAI ? "Bearer" : "ApiKey header=\"Ocp-Apim-Subscription-Key\"";
+        var code = missing ? MissingSubscriptionKey : InvalidSubscriptionKey;
+        if (openAI)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return context.Response.WriteAsJsonAsync(new
+            {
+                error = new
+                {
+                    message = missing
+                        ? "Send your subscription key as 'Authorization: Bearer <key>' or in the 'api-key' header."
+                        : "The subscription key is not valid.",
+                    type = "invalid_request_error",
+                    param = (string?)null,
+                    code,
+                },
+            });
+        }
+
+        return WriteAsync(context, StatusCodes.Status401Unauthorized, code,
             "A valid subscription key is required",
             missing
                 ? "Send your subscription key in the 'Ocp-Apim-Subscription-Key' (or 'api-key') header."

@@ -9,7 +9,10 @@ namespace Wrapper.Gateway.Subscriptions;
 /// <summary>
 /// The first step of the proxy pipeline when <see cref="GatewayOptions.Subscribers"/> are configured: admits a caller
 /// only with a subscriber's key in <c>Ocp-Apim-Subscription-Key</c> (or <c>api-key</c>, the header the deployed API
-/// Management accepts), as APIM does, and answers 401 problem details otherwise. The subscriber found is kept as an
+/// Management accepts), as APIM does, and answers 401 problem details otherwise. On the OpenAI-compatible routes
+/// (<c>/openai/…</c>) the key may also come as <c>Authorization: Bearer &lt;key&gt;</c>, which is how OpenAI's SDKs send
+/// their <c>apiKey</c> (Azure OpenAI's send <c>api-key</c>), and a refusal is written in OpenAI's error shape so that
+/// those SDKs report it. The subscriber found is kept as an
 /// <see cref="HttpContext"/> feature for <see cref="BackendRequestTransform"/>. Keys are compared as SHA-256 digests
 /// in constant time, every subscriber each time.
 /// </summary>
@@ -17,6 +20,9 @@ public sealed class SubscriptionKeyMiddleware
 {
     public const string SubscriptionKeyHeader = "Ocp-Apim-Subscription-Key";
     public const string ApiKeyHeader = "api-key";
+
+    /// <summary>The OpenAI-compatible routes: <c>/openai/v1/…</c>, <c>/openai/deployments/…</c>, <c>/openai/models</c>.</summary>
+    public static readonly PathString OpenAIPaths = new("/openai");
 
     private readonly RequestDelegate _next;
     private readonly GatewayProblems _problems;
@@ -45,7 +51,7 @@ public sealed class SubscriptionKeyMiddleware
             return _next(context);
         }
 
-        return _problems.SubscriptionKeyRequiredAsync(context, missing: presented is null);
+        return _problems.SubscriptionKeyRequiredAsync(context, missing: presented is null, openAI: IsOpenAIRoute(context.Request));
     }
 
     private Subscriber? Find(string presented)
@@ -63,6 +69,9 @@ public sealed class SubscriptionKeyMiddleware
         return match;
     }
 
+    /// <summary>Whether the request is for the OpenAI-compatible routes, where the key may come as a bearer token.</summary>
+    public static bool IsOpenAIRoute(HttpRequest request) => request.Path.StartsWithSegments(OpenAIPaths, StringComparison.OrdinalIgnoreCase);
+
     private static string? PresentedKey(HttpRequest request)
     {
         foreach (var header in new[] { SubscriptionKeyHeader, ApiKeyHeader })
@@ -71,6 +80,14 @@ public sealed class SubscriptionKeyMiddleware
             {
                 return key;
             }
+        }
+
+        if (IsOpenAIRoute(request)
+            && request.Headers.Authorization.ToString() is var authorization
+            && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            && authorization["Bearer ".Length..].Trim() is { Length: > 0 } bearer)
+        {
+            return bearer;
         }
 
         return null;

@@ -29,13 +29,18 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess?> _instances = new(StringComparer.Ordinal);
     private readonly IReadOnlyDictionary<string, string> _instanceSettings;
     private readonly IReadOnlyDictionary<string, string> _gatewaySettings;
+    private readonly IReadOnlyDictionary<string, string> _simulatorSettings;
     private ChildProcess? _simulator;
     private ChildProcess? _gateway;
 
-    private LocalCluster(IReadOnlyDictionary<string, string>? instanceSettings, IReadOnlyDictionary<string, string>? gatewaySettings)
+    private LocalCluster(
+        IReadOnlyDictionary<string, string>? instanceSettings,
+        IReadOnlyDictionary<string, string>? gatewaySettings,
+        IReadOnlyDictionary<string, string>? simulatorSettings)
     {
         _instanceSettings = instanceSettings ?? new Dictionary<string, string>();
         _gatewaySettings = gatewaySettings ?? new Dictionary<string, string>();
+        _simulatorSettings = simulatorSettings ?? new Dictionary<string, string>();
     }
 
     public IReadOnlyList<string> InstanceNames => _instancePorts.Keys.ToList();
@@ -45,13 +50,14 @@ public sealed class LocalCluster : IAsyncDisposable
     public Uri SimulatorAddress => _simulator!.Address;
 
     /// <summary>Starts the simulator, <paramref name="instances"/> API instances and the gateway; the settings given are
-    /// added to (or replace) every instance's and the gateway's environment.</summary>
+    /// added to (or replace) every instance's, the gateway's and the simulator's environment.</summary>
     public static async Task<LocalCluster> StartAsync(
         int instances,
         IReadOnlyDictionary<string, string>? instanceSettings = null,
-        IReadOnlyDictionary<string, string>? gatewaySettings = null)
+        IReadOnlyDictionary<string, string>? gatewaySettings = null,
+        IReadOnlyDictionary<string, string>? simulatorSettings = null)
     {
-        var cluster = new LocalCluster(instanceSettings, gatewaySettings);
+        var cluster = new LocalCluster(instanceSettings, gatewaySettings, simulatorSettings);
         try
         {
             await cluster.StartAllAsync(instances);
@@ -71,13 +77,17 @@ public sealed class LocalCluster : IAsyncDisposable
         var gatewayDll = BuildOutput.Dll("Gateway");
 
         // The simulator first: an instance's first readiness probe must find it (the result is kept, see below).
-        _simulator = await ChildProcess.StartAsync("simulator", BuildOutput.Dll("Simulator"), ChildProcess.FreePort(),
-            new Dictionary<string, string>
-            {
-                ["Simulator__ApiKey"] = SimulatorKey,
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-            StartTimeout);
+        var simulatorEnvironment = new Dictionary<string, string>
+        {
+            ["Simulator__ApiKey"] = SimulatorKey,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in _simulatorSettings)
+        {
+            simulatorEnvironment[key] = value;
+        }
+
+        _simulator = await ChildProcess.StartAsync("simulator", BuildOutput.Dll("Simulator"), ChildProcess.FreePort(), simulatorEnvironment, StartTimeout);
 
         TestContext.Progress.WriteLine($"[{clock.Elapsed.TotalSeconds:0.0} s] simulator answering on {_simulator.Address}");
         for (var i = 1; i <= instances; i++)

@@ -137,6 +137,75 @@ public sealed class BackendHeadersTests : GatewayOverFakeBackends
         });
     }
 
+    [TestCase("openai/v1/chat/completions")]
+    [TestCase("openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21")]
+    [TestCase("openai/v1/models")]
+    public async Task OnTheOpenAIRoutesShouldAdmitABearerSubscriptionKeyAndNeverForwardIt(string path)
+    {
+        var gateway = await StartAsync(1, WithSubscribers());
+        using var client = gateway.CreateClient();
+        using var request = new HttpRequestMessage(path.Contains("models", StringComparison.Ordinal) ? HttpMethod.Get : HttpMethod.Post, path);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + AliceKey);
+        if (request.Method == HttpMethod.Post)
+        {
+            request.Content = new StringContent("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}""", System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+
+        var received = Backends[0].Requests.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(received.PathAndQuery, Is.EqualTo("/" + path), "the route and its api-version reach the instance as they came");
+            Assert.That(received.Header("Authorization"), Is.Null, "the caller's bearer stays at the gateway");
+            Assert.That(received.Header("api-key"), Is.EqualTo(BackendKey));
+            Assert.That(received.Header(WrapperHeaders.SubscriptionId), Is.EqualTo("sub-alice"));
+            Assert.That(received.Headers.Values, Has.None.Contains(AliceKey), "the subscriber's key is in no header the instance receives");
+        });
+    }
+
+    [Test]
+    public async Task ABearerKeyShouldNotBeASubscriptionKeyOutsideTheOpenAIRoutes()
+    {
+        var gateway = await StartAsync(1, WithSubscribers());
+        using var client = gateway.CreateClient();
+        using var request = Get("completion", ("Authorization", "Bearer " + AliceKey));
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That((await response.JsonAsync()).GetProperty("code").GetString(), Is.EqualTo("missing_subscription_key"));
+            Assert.That(Backends[0].CountRequests(), Is.Zero);
+        });
+    }
+
+    [TestCase(null, "missing_subscription_key")]
+    [TestCase("Bearer not-a-subscriber-key-at-all", "invalid_subscription_key")]
+    public async Task OnTheOpenAIRoutesShouldRefuseInOpenAIsErrorShape(string? authorization, string code)
+    {
+        var gateway = await StartAsync(1, WithSubscribers());
+        using var client = gateway.CreateClient();
+        using var request = authorization is null ? Get("openai/v1/models") : Get("openai/v1/models", ("Authorization", authorization));
+
+        using var response = await client.SendAsync(request);
+
+        var body = await response.JsonAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
+            Assert.That(body.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo(code));
+            Assert.That(body.GetProperty("error").GetProperty("type").GetString(), Is.EqualTo("invalid_request_error"));
+            Assert.That(body.GetProperty("error").GetProperty("message").GetString(), Is.Not.Empty);
+            Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            Assert.That(Backends[0].CountRequests(), Is.Zero);
+        });
+    }
+
     [Test]
     public void ShouldRefuseToStartWithABackendKeyButNoSubscribers()
     {
