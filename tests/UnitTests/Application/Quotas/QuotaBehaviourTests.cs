@@ -153,6 +153,23 @@ public sealed class QuotaBehaviourTests
     }
 
     [Test]
+    public async Task ShouldNotCountPromptTokensWhenOnlyRequestsAreLimited()
+    {
+        _options = new QuotaOptions { Default = new ClientLimitsOptions { RequestsPerMinute = 10 }, EstimatedCompletionTokens = Estimate };
+        var answer = new ChatCompletion("hi", "gpt-4o", "stop", new TokenUsage(18, 7));
+
+        await Behaviour<GetCompletion, ChatCompletion>().Handle(new GetCompletion("hello"), CancellationToken.None, () => Task.FromResult(answer));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_requested!.Tokens, Is.Zero, "one request, no tokens reserved");
+            Assert.That(_requested.Limits.LimitsTokens, Is.False);
+            _tokens.Verify(t => t.CountPrompt(It.IsAny<IReadOnlyList<ChatMessage>>()), Times.Never);
+            Assert.That(_corrections, Is.EqualTo(new[] { new TokenUsage(18, 7) }), "the real usage still reaches the store (and the metrics)");
+        });
+    }
+
+    [Test]
     public async Task ShouldCountNothingWhenNoLimitIsConfigured()
     {
         _options = new QuotaOptions();
