@@ -18,7 +18,7 @@ namespace Wrapper.Infrastructure.Quotas;
 /// in the store that made it: at once in memory, in the background for Redis (the answer never waits for a second round
 /// trip; see <see cref="CorrectAsync"/>). Records tokens per client and refusals by limit (<see cref="WrapperMetrics"/>).
 /// </summary>
-public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsyncDisposable
+public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
 
@@ -161,6 +161,16 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
             await _sender.WaitAsync(FlushOnStop).ConfigureAwait(false);
         }
         catch (TimeoutException)
+        {
+            _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
+                PendingCorrections);
+        }
+    }
+
+    /// <summary>As <see cref="DisposeAsync"/>, for a host disposed synchronously.</summary>
+    public void Dispose()
+    {
+        if (_corrections.Writer.TryComplete() && !_sender.Wait(FlushOnStop))
         {
             _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
                 PendingCorrections);

@@ -241,4 +241,22 @@ public sealed class QuotaOptionsTests
             Assert.That(QuotaWindows.Period(now, QuotaPeriod.Monthly), Is.EqualTo(("m202612", new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero))));
         });
     }
+
+    [Test]
+    public void ShouldNameTheRightPeriodAcrossHourDayAndMonthBoundariesOneCallAfterAnother()
+    {
+        // Periods are worked out once per UTC hour: consecutive calls across boundaries must never see the previous one.
+        var lastSecondOfMonth = new DateTimeOffset(2027, 1, 31, 23, 59, 59, TimeSpan.Zero);
+        var firstSecondOfNext = lastSecondOfMonth.AddSeconds(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(QuotaWindows.Period(lastSecondOfMonth, QuotaPeriod.Monthly).Id, Is.EqualTo("m202701"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext, QuotaPeriod.Monthly).Id, Is.EqualTo("m202702"));
+            Assert.That(QuotaWindows.Period(lastSecondOfMonth, QuotaPeriod.Daily).Id, Is.EqualTo("d20270131"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext, QuotaPeriod.Daily).Id, Is.EqualTo("d20270201"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.AddMinutes(59), QuotaPeriod.Hourly).Id, Is.EqualTo("h2027020100"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.AddMinutes(60), QuotaPeriod.Hourly), Is.EqualTo(("h2027020101", new DateTimeOffset(2027, 2, 1, 2, 0, 0, TimeSpan.Zero))));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.ToOffset(TimeSpan.FromHours(-5)), QuotaPeriod.Daily).Id, Is.EqualTo("d20270201"), "any offset, the UTC day");
+        });
+    }
 }
