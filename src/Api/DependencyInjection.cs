@@ -43,6 +43,8 @@ public static class DependencyInjection
 
             problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
         });
+        // The OpenAI-compatible routes answer errors in OpenAI's shape: their writer is asked first.
+        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAICompatible.OpenAIErrorWriter>());
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddHealthEndpoints();
         services.AddTelemetry(configuration);

@@ -58,6 +58,8 @@ public static class DependencyInjection
         services.AddSingleton<IUpstreamPoolState>(sp => sp.GetRequiredService<UpstreamPool<ChatClient>>());
         services.AddSingleton<AzureOpenAIChatCompletionService>();
         services.AddSingleton<IChatCompletionService>(sp => sp.GetRequiredService<AzureOpenAIChatCompletionService>());
+        // POST /openai/v1/chat/completions and /openai/deployments/{deployment}/chat/completions: the same pool, relayed.
+        services.AddOpenAICompatible(configuration);
         // GET /health and /health/ready: a probe of the pool's upstreams on documented operations (token-free GET models,
         // plus a max_tokens 1 deployment check at most every Health:DeploymentCheckMinutes), shared and briefly cached.
         services.AddHealthProbesAndTelemetry(configuration);

@@ -106,6 +106,20 @@ public sealed class ApiProblem
         return problem;
     }
 
+    /// <summary>404 <c>model_not_found</c> (v1 face) or <c>DeploymentNotFound</c> (Azure face): a model name this service
+    /// does not serve, as OpenAI and Azure OpenAI answer it; the client's doing (it named the model), with <c>param</c>.</summary>
+    public static ApiProblem ModelNotFound(Wrapper.Application.OpenAICompatible.ModelNotFoundException notFound)
+    {
+        ArgumentNullException.ThrowIfNull(notFound);
+        var problem = ClientRefusal(StatusCodes.Status404NotFound, notFound.Code, "No such model", notFound.Message);
+        if (notFound.Param is { } param)
+        {
+            problem.Details.Extensions["param"] = param;
+        }
+
+        return problem;
+    }
+
     /// <summary>500 <c>internal_error</c>, never with exception text.</summary>
     public static ApiProblem InternalError(string detail = "The service failed to process the request. Quote the correlation id when reporting it.") =>
         Create(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "An unexpected error occurred", detail);
@@ -117,6 +131,7 @@ public sealed class ApiProblem
         UpstreamException upstream => Upstream(upstream),
         ThreadNotFoundException threadNotFound => ThreadNotFound(threadNotFound),
         ClientQuotaExceededException quota => Quota(quota),
+        Wrapper.Application.OpenAICompatible.ModelNotFoundException model => ModelNotFound(model),
         BadHttpRequestException badRequest => BadHttpRequest(badRequest),
         _ => null,
     };

@@ -15,6 +15,10 @@ public static class OpenApiSetup
 {
     public const string DocumentName = "v1";
 
+    /// <summary>The OpenAI-compatible routes' own document (<c>/swagger/openai/swagger.json</c>): their shapes are OpenAI's,
+    /// not this API's ProblemDetails.</summary>
+    public const string OpenAIDocumentName = "openai";
+
     /// <summary>The API-key security scheme's name in the document.</summary>
     public const string ApiKeySchemeName = "ApiKey";
 
@@ -35,7 +39,14 @@ public static class OpenApiSetup
                 Version = "v1",
                 Description = Description,
             });
+            options.SwaggerDoc(OpenAIDocumentName, new OpenApiInfo
+            {
+                Title = "Wrapper: OpenAI-compatible routes",
+                Version = "v1",
+                Description = OpenAIDescription,
+            });
             options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
+            options.OperationFilter<OpenAICompatible.OpenAIRequestBodyOperationFilter>();
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<StandardHeadersOperationFilter>();
             options.DocumentFilter<SimulatedModeDocumentFilter>();
@@ -76,6 +87,7 @@ public static class OpenApiSetup
         app.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "Wrapper v1");
+            options.SwaggerEndpoint($"/swagger/{OpenAIDocumentName}/swagger.json", "OpenAI-compatible");
             options.RoutePrefix = "swagger";
             options.DocumentTitle = "Wrapper";
         });
@@ -86,6 +98,13 @@ public static class OpenApiSetup
     /// settings the key check reads.</summary>
     public static bool ClientKeysConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration["API_KEYS"]) || configuration.GetSection("Auth:ApiKeys").GetChildren().Any();
+
+    private const string OpenAIDescription =
+        "Point the OpenAI or Azure OpenAI SDKs here: `baseURL: <service>/openai/v1` (OpenAI) or `endpoint: <service>` " +
+        "(AzureOpenAI), your client key as the API key, a model name of `GET /openai/v1/models`. Requests go through the " +
+        "service's keys, quotas, upstream pool and failover. Bodies pass through untouched except `model` and, on streams, " +
+        "`stream_options.include_usage`. Errors come in OpenAI's shape `{\"error\":{\"message\",\"type\",\"param\",\"code\"}}` " +
+        "with Retry-After and retry-after-ms where known. See docs/openai-compatible.md.";
 
     private const string Description =
         "A REST face on Azure OpenAI (`GET /completion`, `POST /chat`, `GET /health`) and the Azure AI Foundry Agent " +

@@ -32,6 +32,7 @@ public sealed class UpstreamOperations
             ModelsUri = new Uri(v1, "models");
             ChatTemplate = v1.AbsolutePath + "chat/completions";
             ModelsTemplate = v1.AbsolutePath + "models";
+            _chatUri = _ => new Uri(v1, "chat/completions");
         }
         else
         {
@@ -43,8 +44,15 @@ public sealed class UpstreamOperations
             var prefix = new Uri(root + "/").AbsolutePath;
             ChatTemplate = prefix + "openai/deployments/{deployment}/chat/completions" + query;
             ModelsTemplate = prefix + "openai/models" + query;
+            _chatUri = deployment => new Uri(root + "/openai/deployments/" + Uri.EscapeDataString(deployment) + "/chat/completions" + query);
         }
     }
+
+    private readonly Func<string, Uri> _chatUri;
+
+    /// <summary>The chat operation's address for <paramref name="deployment"/>: in the path on dated versions; on v1 the
+    /// same address for every deployment (the body's <c>model</c> names it).</summary>
+    public Uri ChatUri(string deployment) => _chatUri(deployment);
 
     /// <summary>True on the v1 API.</summary>
     public bool IsV1 { get; }

@@ -47,9 +47,31 @@ internal sealed record ChatChoice(
     ChatDelta? Delta,
     ContentFilterResults? ContentFilterResults);
 
-internal sealed record AssistantMessage(string Role, string Content);
+/// <summary>chatCompletionResponseMessage: <c>content</c> and <c>refusal</c> are required and written even when null (a
+/// message that only calls tools has <c>"content": null</c>).</summary>
+internal sealed record AssistantMessage(
+    string Role,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content,
+    IReadOnlyList<ToolCall>? ToolCalls = null)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Refusal { get; init; }
+}
 
-internal sealed record ChatDelta(string? Role, string? Content);
+/// <summary>chatCompletionMessageToolCall: <c>{"id","type":"function","function":{"name","arguments"}}</c>.</summary>
+internal sealed record ToolCall(string Id, string Type, ToolFunction Function);
+
+/// <summary>The function a tool call calls, with its arguments as a JSON string.</summary>
+internal sealed record ToolFunction(string Name, string Arguments);
+
+/// <summary>chatCompletionStreamResponseDelta.</summary>
+internal sealed record ChatDelta(string? Role, string? Content, IReadOnlyList<ToolCallDelta>? ToolCalls = null);
+
+/// <summary>chatCompletionMessageToolCallChunk: <c>index</c> always; <c>id</c>, <c>type</c> and the function's
+/// <c>name</c> in the call's first chunk only; then pieces of <c>function.arguments</c>.</summary>
+internal sealed record ToolCallDelta(int Index, string? Id, string? Type, ToolFunctionDelta Function);
+
+internal sealed record ToolFunctionDelta(string? Name, string Arguments);
 
 internal sealed record ChatUsage(
     int PromptTokens,

@@ -30,17 +30,19 @@ internal sealed partial class ChatCompletionStream(
 
         try
         {
-            await WriteAsync(response, Chunk([Delta(new ChatDelta("assistant", string.Empty))], promptFilter: true), ct);
-
-            foreach (Match piece in Pieces().Matches(reply.Content))
+            if (reply.ToolCalls is { } calls)
             {
-                var latency = options.LatencyPerTokenMs * tokens.Count(piece.Value);
-                if (latency > 0)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(latency), ct);
-                }
+                await WriteToolCallsAsync(response, calls, ct);
+            }
+            else
+            {
+                await WriteAsync(response, Chunk([Delta(new ChatDelta("assistant", string.Empty))], promptFilter: true), ct);
 
-                await WriteAsync(response, Chunk([Delta(new ChatDelta(null, piece.Value))]), ct);
+                foreach (Match piece in Pieces().Matches(reply.Content))
+                {
+                    await WaitForTokensAsync(piece.Value, ct);
+                    await WriteAsync(response, Chunk([Delta(new ChatDelta(null, piece.Value))]), ct);
+                }
             }
 
             await WriteAsync(
@@ -59,6 +61,51 @@ internal sealed partial class ChatCompletionStream(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away mid-stream; there is nobody left to answer.
+        }
+    }
+
+    /// <summary>Tool calls as Azure streams them: the first chunk of each call carries the assistant role (first call
+    /// only), its <c>index</c>, <c>id</c>, <c>type</c> and the function's <c>name</c> with empty <c>arguments</c>; the
+    /// following chunks carry only the <c>index</c> and the next piece of <c>arguments</c>.</summary>
+    private async Task WriteToolCallsAsync(HttpResponse response, IReadOnlyList<ToolCall> calls, CancellationToken ct)
+    {
+        for (var index = 0; index < calls.Count; index++)
+        {
+            var call = calls[index];
+            var opening = new ToolCallDelta(index, call.Id, call.Type, new ToolFunctionDelta(call.Function.Name, string.Empty));
+            await WriteAsync(response, Chunk([Delta(new ChatDelta(index == 0 ? "assistant" : null, null, [opening]))], promptFilter: index == 0), ct);
+            foreach (var piece in ArgumentPieces(call.Function.Arguments))
+            {
+                await WaitForTokensAsync(piece, ct);
+                var next = new ToolCallDelta(index, null, null, new ToolFunctionDelta(null, piece));
+                await WriteAsync(response, Chunk([Delta(new ChatDelta(null, null, [next]))]), ct);
+            }
+        }
+    }
+
+    /// <summary>The arguments in pieces of a few characters, about a token each, as the model produces them.</summary>
+    private static IEnumerable<string> ArgumentPieces(string arguments)
+    {
+        const int PieceLength = 6;
+        for (var start = 0; start < arguments.Length; start += PieceLength)
+        {
+            var length = Math.Min(PieceLength, arguments.Length - start);
+            if (start + length < arguments.Length && char.IsHighSurrogate(arguments[start + length - 1]))
+            {
+                length++;
+            }
+
+            yield return arguments.Substring(start, length);
+            start += length - PieceLength;
+        }
+    }
+
+    private async Task WaitForTokensAsync(string piece, CancellationToken ct)
+    {
+        var latency = options.LatencyPerTokenMs * tokens.Count(piece);
+        if (latency > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(latency), ct);
         }
     }
 

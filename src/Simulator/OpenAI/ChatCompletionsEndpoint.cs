@@ -125,20 +125,34 @@ internal static partial class ChatCompletionsEndpoint
         }
 
         var promptTokens = tokens.CountPrompt(chat.Messages);
-        var natural = answers.Generate(chat.LastUserMessage, Math.Max(1, options.AnswerTokens));
-        var (content, completionTokens, finishReason) = (natural.Text, natural.Tokens, "stop");
-        if (chat.MaxTokens is int max && natural.Tokens > max)
-        {
-            (content, completionTokens) = tokens.Truncate(natural.Text, max);
-            finishReason = "length";
-        }
-
+        string content;
+        int completionTokens;
+        string finishReason;
+        IReadOnlyList<ToolCall>? toolCalls = null;
         var completionFilter = ContentFilterResults.SafeCompletion;
-        if (chat.Mentions(options.CompletionFilterTrigger))
+        if (chat.ToolToCall is { } tool)
         {
-            (content, completionTokens) = tokens.Truncate(content, completionTokens / 2);
-            finishReason = "content_filter";
-            completionFilter = ContentFilterResults.FilteredCompletion;
+            // The model calls a function: no text, finish_reason tool_calls, the arguments made from its parameters' schema.
+            var arguments = ToolArguments.For(tool, chat.LastUserMessage);
+            toolCalls = [new ToolCall("call_" + RandomNumberGenerator.GetString(IdAlphabet, 24), "function", new ToolFunction(tool.Name, arguments))];
+            (content, completionTokens, finishReason) = (string.Empty, tokens.Count(tool.Name) + tokens.Count(arguments) + 7, "tool_calls");
+        }
+        else
+        {
+            var natural = answers.Generate(chat.AnswerBasis, Math.Max(1, options.AnswerTokens));
+            (content, completionTokens, finishReason) = (natural.Text, natural.Tokens, "stop");
+            if (chat.MaxTokens is int max && natural.Tokens > max)
+            {
+                (content, completionTokens) = tokens.Truncate(natural.Text, max);
+                finishReason = "length";
+            }
+
+            if (chat.Mentions(options.CompletionFilterTrigger))
+            {
+                (content, completionTokens) = tokens.Truncate(content, completionTokens / 2);
+                finishReason = "content_filter";
+                completionFilter = ContentFilterResults.FilteredCompletion;
+            }
         }
 
         var tokenLimit = options.TokensPerMinuteFor(deploymentName);
@@ -166,7 +180,10 @@ internal static partial class ChatCompletionsEndpoint
                 completionTokens,
                 promptTokens + completionTokens,
                 new PromptTokensDetails(0, 0),
-                new CompletionTokensDetails(0, 0, 0, 0)));
+                new CompletionTokensDetails(0, 0, 0, 0)))
+        {
+            ToolCalls = toolCalls,
+        };
 
         if (chat.Stream)
         {
@@ -186,7 +203,8 @@ internal static partial class ChatCompletionsEndpoint
                 reply.Created,
                 reply.Model,
                 Reply.SystemFingerprint,
-                [new ChatChoice(0, reply.FinishReason, new AssistantMessage("assistant", reply.Content), null, reply.CompletionFilter)],
+                [new ChatChoice(0, reply.FinishReason, new AssistantMessage("assistant", reply.ToolCalls is null ? reply.Content : null, reply.ToolCalls),
+                    null, reply.CompletionFilter)],
                 reply.Usage,
                 [new PromptFilterResult(0, ContentFilterResults.SafePrompt)]),
             OpenAIJson.Completion);
@@ -279,4 +297,7 @@ internal sealed record Reply(
     ChatUsage Usage)
 {
     public const string SystemFingerprint = "fp_simulator";
+
+    /// <summary>The tool calls of an answer that calls functions instead of answering in text.</summary>
+    public IReadOnlyList<ToolCall>? ToolCalls { get; init; }
 }

@@ -6,11 +6,33 @@ namespace Wrapper.Simulator.OpenAI;
 /// <summary>One prompt message: its role, its text (all text parts joined) and its optional name.</summary>
 internal sealed record PromptMessage(string Role, string Text, string? Name);
 
+/// <summary>One function the request offers (<c>tools[i]</c> of type <c>function</c>): its name and its parameters'
+/// JSON schema, if any.</summary>
+internal sealed record ToolDefinition(string Name, JsonElement? Parameters);
+
 /// <summary>What the simulator reads from a chat-completions request.</summary>
 internal sealed record ChatRequest(IReadOnlyList<PromptMessage> Messages, bool Stream, bool IncludeUsage, int? MaxTokens)
 {
     /// <summary>The body's <c>model</c>: the deployment on the v1 API; ignored by the dated routes, whose path names it.</summary>
     public string? Model { get; init; }
+
+    /// <summary>The functions offered in <c>tools</c> (empty when none).</summary>
+    public IReadOnlyList<ToolDefinition> Tools { get; init; } = [];
+
+    /// <summary><c>tool_choice</c>: null (absent), <c>none</c>, <c>auto</c>, <c>required</c>, or the name of the function
+    /// a named choice forces.</summary>
+    public string? ToolChoice { get; init; }
+
+    /// <summary>The function the simulated model calls: when tools are offered, <c>tool_choice</c> is not <c>none</c>, and
+    /// the conversation does not end with a tool's result (the model then answers in text, from that result). The forced
+    /// function of a named choice, else the first one offered.</summary>
+    public ToolDefinition? ToolToCall =>
+        Tools.Count == 0 || ToolChoice == "none" || Messages[^1].Role is "tool" or "function"
+            ? null
+            : Tools.FirstOrDefault(t => t.Name == ToolChoice) ?? Tools[0];
+
+    /// <summary>What the answer quotes: the tool's result when the conversation ends with one, else the last user message.</summary>
+    public string? AnswerBasis => Messages[^1].Role is "tool" or "function" ? Messages[^1].Text : LastUserMessage;
 
     public string? LastUserMessage => Messages.LastOrDefault(m => m.Role == "user")?.Text;
 
@@ -128,7 +150,107 @@ internal static class ChatRequestParser
             model = modelElement.GetString();
         }
 
-        return (new ChatRequest(messages, stream, includeUsage, maxTokens) { Model = model }, null);
+        var (tools, toolsError) = ParseTools(root);
+        if (toolsError is not null)
+        {
+            return (null, toolsError);
+        }
+
+        var (toolChoice, choiceError) = ParseToolChoice(root, tools!);
+        if (choiceError is not null)
+        {
+            return (null, choiceError);
+        }
+
+        return (new ChatRequest(messages, stream, includeUsage, maxTokens) { Model = model, Tools = tools!, ToolChoice = toolChoice }, null);
+    }
+
+    /// <summary><c>tools</c>: an array of <c>{"type":"function","function":{"name",...,"parameters"?}}</c>.</summary>
+    private static (IReadOnlyList<ToolDefinition>?, AzureError?) ParseTools(JsonElement root)
+    {
+        if (!root.TryGetProperty("tools", out var toolsElement) || toolsElement.ValueKind == JsonValueKind.Null)
+        {
+            return ([], null);
+        }
+
+        if (toolsElement.ValueKind != JsonValueKind.Array)
+        {
+            return (null, InvalidType("tools", "an array of objects", toolsElement));
+        }
+
+        var tools = new List<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in toolsElement.EnumerateArray())
+        {
+            var path = $"tools[{index++}]";
+            if (tool.ValueKind != JsonValueKind.Object)
+            {
+                return (null, InvalidType(path, "an object", tool));
+            }
+
+            if (!tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return (null, Missing($"{path}.type"));
+            }
+
+            if (type.GetString() != "function")
+            {
+                return (null, Invalid("invalid_value", $"{path}.type",
+                    $"Invalid value: '{type.GetString()}'. Supported values are: 'function'."));
+            }
+
+            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                return (null, Missing($"{path}.function"));
+            }
+
+            if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } functionName)
+            {
+                return (null, Missing($"{path}.function.name"));
+            }
+
+            JsonElement? parameters = function.TryGetProperty("parameters", out var schema) && schema.ValueKind == JsonValueKind.Object
+                ? schema.Clone()
+                : null;
+            tools.Add(new ToolDefinition(functionName, parameters));
+        }
+
+        return (tools, null);
+    }
+
+    /// <summary><c>tool_choice</c>: <c>none</c>, <c>auto</c>, <c>required</c> or <c>{"type":"function","function":{"name"}}</c>.</summary>
+    private static (string?, AzureError?) ParseToolChoice(JsonElement root, IReadOnlyList<ToolDefinition> tools)
+    {
+        if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            var value = choice.GetString()!;
+            if (value is not ("none" or "auto" or "required"))
+            {
+                return (null, Invalid("invalid_value", "tool_choice",
+                    $"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'."));
+            }
+
+            return value != "none" && tools.Count == 0
+                ? (null, Invalid("invalid_value", "tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified."))
+                : (value, null);
+        }
+
+        if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function", out var function)
+            && function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            var forced = name.GetString()!;
+            return tools.Any(t => t.Name == forced)
+                ? (forced, null)
+                : (null, Invalid("invalid_value", "tool_choice",
+                    $"Invalid value for 'tool_choice': function '{forced}' is not one of the functions in 'tools'."));
+        }
+
+        return (null, InvalidType("tool_choice", "one of a string or object", choice));
     }
 
     private static (PromptMessage?, AzureError?) ParseMessage(JsonElement element, string path)
@@ -188,6 +310,12 @@ internal static class ChatRequestParser
         if (element.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
         {
             text.Append(toolCalls.GetRawText());
+        }
+
+        if (role == "tool"
+            && (!element.TryGetProperty("tool_call_id", out var toolCallId) || toolCallId.ValueKind != JsonValueKind.String))
+        {
+            return (null, Missing($"{path}.tool_call_id"));
         }
 
         string? name = null;

@@ -1,0 +1,584 @@
+using System.Buffers;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenAI.Chat;
+using Wrapper.Application.Chat;
+using Wrapper.Application.Common.Exceptions;
+using Wrapper.Application.Common.Interfaces;
+using Wrapper.Application.OpenAICompatible;
+using Wrapper.Domain.Chat;
+using Wrapper.Infrastructure.Resilience;
+using Wrapper.Infrastructure.Telemetry;
+
+namespace Wrapper.Infrastructure.OpenAI;
+
+/// <summary>
+/// <see cref="IChatCompletionRelay"/> on Azure OpenAI: the client's chat-completions body, sent through the same
+/// <see cref="UpstreamPool{TClient}"/> as <see cref="AzureOpenAIChatCompletionService"/> (its circuits, failover, overall
+/// deadline and stream idle timeout) and through each upstream's own SDK client pipeline (its key or Entra ID token,
+/// bounded retries, network timeout, TLS). The operation is the one Azure's REST specification defines for the upstream's
+/// API version (<see cref="Health.UpstreamOperations.ChatUri"/>): <c>POST {resource}/openai/v1/chat/completions</c> with the
+/// deployment as the body's <c>model</c>, or <c>POST {resource}/openai/deployments/{deployment}/chat/completions?api-version=</c>.
+/// Nothing of the client's request but its body reaches the upstream (no header, no key), and nothing of the upstream's
+/// answer but its body reaches the client (no header; error messages scrubbed of the upstream's address).
+/// </summary>
+public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly UpstreamPool<ChatClient> _pool;
+    private readonly AzureOpenAIOptions _options;
+    private readonly IReadOnlyList<ServedModel> _models;
+    private readonly Dictionary<string, ServedModel> _byName;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AzureOpenAIChatRelay> _logger;
+    private readonly WrapperMetrics _metrics;
+
+    public AzureOpenAIChatRelay(UpstreamPool<ChatClient> pool, IOptions<AzureOpenAIOptions> options, IOptions<OpenAICompatibleOptions> compatible,
+        TimeProvider time, ILogger<AzureOpenAIChatRelay> logger, WrapperMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        _pool = pool;
+        _options = options.Value;
+        _models = compatible.Value.Resolve(_options.Deployment);
+        _byName = _models.GroupBy(m => m.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+    }
+
+    private TimeSpan StreamIdleTimeout => _options.StreamIdleTimeout ?? _options.RequestTimeout;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ServedModel> Models => _models;
+
+    /// <inheritdoc />
+    public ServedModel? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <inheritdoc />
+    public async Task<RelayedChatCompletion> CompleteAsync(RelayCall call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = _time.GetTimestamp();
+        string? deployment = null;
+        try
+        {
+            var completion = await _pool.ExecuteAsync((upstream, attempt) =>
+            {
+                deployment = DeploymentOn(upstream, call.Model);
+                return CompleteOnAsync(upstream, deployment, call.Body, attempt);
+            }, cancellationToken).ConfigureAwait(false);
+            _metrics.RecordChat(deployment!, completion.Model, _time.GetElapsedTime(started), completion.Usage, null);
+            return completion;
+        }
+        catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+        {
+            _metrics.RecordChat(deployment ?? call.Model.Deployment, null, _time.GetElapsedTime(started), null, ErrorType(ex));
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatStreamUpdate> StreamAsync(RelayCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = _time.GetTimestamp();
+        string? deployment = null;
+        OpenedStream stream;
+        try
+        {
+            // Failover happens in here: nothing is handed out before the answer has begun (its first text, tool call or
+            // finish reason), or ended.
+            stream = await _pool.ExecuteAsync((upstream, attempt) =>
+            {
+                deployment = DeploymentOn(upstream, call.Model);
+                return OpenStreamOnAsync(upstream, deployment, call.Body, attempt);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+        {
+            _metrics.RecordChat(deployment ?? call.Model.Deployment, null, _time.GetElapsedTime(started), null, ErrorType(ex));
+            throw;
+        }
+
+        await using (stream)
+        {
+            string? error = "abandoned";
+            try
+            {
+                foreach (var buffered in stream.Buffered)
+                {
+                    yield return buffered;
+                }
+
+                while (!stream.Ended)
+                {
+                    RelayedChunk? chunk;
+                    try
+                    {
+                        chunk = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is UpstreamException or OperationCanceledException)
+                    {
+                        error = ErrorType(ex);
+                        throw;
+                    }
+
+                    if (chunk is not null)
+                    {
+                        yield return chunk;
+                    }
+                }
+
+                var completed = stream.State.Completed(stream.Deployment);
+                error = null;
+                _metrics.RecordChat(stream.Deployment, completed.Model, _time.GetElapsedTime(started), completed.Usage, null);
+                yield return completed;
+            }
+            finally
+            {
+                if (error is not null)
+                {
+                    _metrics.RecordChat(stream.Deployment, null, _time.GetElapsedTime(started), null, error);
+                }
+            }
+        }
+    }
+
+    /// <summary>The deployment a public model calls on <paramref name="upstream"/>: the upstream's own when the model maps
+    /// to the configured deployment, otherwise the mapped one.</summary>
+    private string DeploymentOn(PooledUpstream<ChatClient> upstream, ServedModel model) =>
+        string.Equals(model.Deployment, _options.Deployment, StringComparison.Ordinal) ? upstream.Deployment : model.Deployment;
+
+    private static string ErrorType(Exception ex) =>
+        ex is UpstreamException upstream ? upstream.Failure.ToString().ToLowerInvariant() : "cancelled";
+
+    private async ValueTask<RelayedChatCompletion> CompleteOnAsync(PooledUpstream<ChatClient> upstream, string deployment, JsonObject body,
+        UpstreamAttempt attempt)
+    {
+        try
+        {
+            using var message = CreateMessage(upstream, deployment, WriteBody(body, deployment, stream: false), stream: false, attempt.Token);
+            await upstream.Client.Pipeline.SendAsync(message).ConfigureAwait(false);
+            var response = message.Response ?? throw new ClientResultException("Azure OpenAI sent no response.");
+            if (response.IsError)
+            {
+                throw new ClientResultException(response);
+            }
+
+            ConfirmDeployment(upstream, deployment);
+            var json = response.Content.ToArray();
+            var answer = ChatCompletionsWire.ParseAnswer(json);
+            return new RelayedChatCompletion(json, answer.Model, answer.Usage ?? TokenUsage.None);
+        }
+        catch (Exception ex)
+        {
+            throw Translate(ex, upstream, deployment, attempt.CallerToken, attempt.Token, attempt.TimedOutAfter);
+        }
+    }
+
+    private async ValueTask<OpenedStream> OpenStreamOnAsync(PooledUpstream<ChatClient> upstream, string deployment, JsonObject body,
+        UpstreamAttempt attempt)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(attempt.CallerToken);
+        PipelineMessage? message = null;
+        IAsyncEnumerator<SseItem<RelayEvent>>? events = null;
+        try
+        {
+            using (attempt.Token.Register(static c => ((CancellationTokenSource)c!).Cancel(), cancellation))
+            {
+                message = CreateMessage(upstream, deployment, WriteBody(body, deployment, stream: true), stream: true, cancellation.Token);
+                await upstream.Client.Pipeline.SendAsync(message).ConfigureAwait(false);
+                var response = message.Response ?? throw new ClientResultException("Azure OpenAI sent no response.");
+                if (response.IsError)
+                {
+                    await response.BufferContentAsync(cancellation.Token).ConfigureAwait(false);
+                    throw new ClientResultException(response);
+                }
+
+                ConfirmDeployment(upstream, deployment);
+                var content = response.ContentStream ?? throw new UpstreamException(UpstreamFailure.BadResponse,
+                    "Azure OpenAI answered the streamed request without a body.", upstreamStatus: response.Status);
+                events = SseParser.Create(content, static (_, data) => RelayEvent.Parse(data)).EnumerateAsync(cancellation.Token)
+                    .GetAsyncEnumerator(cancellation.Token);
+                var stream = new OpenedStream(upstream, deployment, message, events, cancellation);
+                while (await events.MoveNextAsync().ConfigureAwait(false))
+                {
+                    var item = events.Current.Data;
+                    stream.State.Apply(item.Chunk);
+                    if (item.Chunk.IsEnd)
+                    {
+                        break;
+                    }
+
+                    stream.Buffered.Add(new RelayedChunk(item.Json, item.HasOutput));
+                    if (item.HasOutput || item.Chunk.FinishReason is not null)
+                    {
+                        return stream;
+                    }
+                }
+
+                if (!stream.State.Finished)
+                {
+                    throw BrokenOff();
+                }
+
+                stream.Ended = true;
+                return stream;
+            }
+        }
+        catch (Exception ex)
+        {
+            if (events is not null)
+            {
+                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+            }
+
+            message?.Dispose();
+            cancellation.Dispose();
+            throw Translate(ex, upstream, deployment, attempt.CallerToken, attempt.Token, attempt.TimedOutAfter);
+        }
+    }
+
+    /// <summary>The next event of a started stream (null for the closing <c>[DONE]</c>, which marks it ended). A failure
+    /// here cannot fail over: it is recorded on the upstream's circuit and ends the stream.</summary>
+    private async ValueTask<RelayedChunk?> NextAsync(OpenedStream stream, CancellationToken cancellationToken)
+    {
+        var idle = StreamIdleTimeout;
+        stream.WatchForSilence(idle);
+        try
+        {
+            if (!await stream.Events.MoveNextAsync().ConfigureAwait(false))
+            {
+                // The events stopped without [DONE]: finished if a finish reason came (only the usage was lost), cut off otherwise.
+                stream.Ended = stream.State.Finished ? true : throw BrokenOff();
+                return null;
+            }
+
+            var item = stream.Events.Current.Data;
+            stream.State.Apply(item.Chunk);
+            if (item.Chunk.IsEnd)
+            {
+                stream.Ended = true;
+                return null;
+            }
+
+            return new RelayedChunk(item.Json, item.HasOutput);
+        }
+        catch (Exception ex)
+        {
+            var failure = Translate(ex, stream.Upstream, stream.Deployment, cancellationToken, stream.Cancellation.Token, idle, midStream: true);
+            if (failure is UpstreamException upstreamFailure)
+            {
+                await _pool.ReportFailureAsync(stream.Upstream, upstreamFailure).ConfigureAwait(false);
+            }
+
+            throw failure;
+        }
+    }
+
+    /// <summary>A request to the upstream through its client's pipeline: only the method, address, content type and
+    /// body are ours; the pipeline adds the upstream's own key or token, user agent and retries.</summary>
+    private static PipelineMessage CreateMessage(PooledUpstream<ChatClient> upstream, string deployment, byte[] body, bool stream,
+        CancellationToken cancellationToken)
+    {
+        var operations = upstream.Operations ?? throw new InvalidOperationException($"Upstream {upstream.Name} has no operations.");
+        var message = upstream.Client.Pipeline.CreateMessage();
+        message.Request.Method = "POST";
+        message.Request.Uri = operations.ChatUri(deployment);
+        message.Request.Headers.Set("Content-Type", "application/json");
+        message.Request.Headers.Set("Accept", stream ? "text/event-stream" : "application/json");
+        message.Request.Content = BinaryContent.Create(BinaryData.FromBytes(body));
+        message.Apply(new RequestOptions { CancellationToken = cancellationToken, BufferResponse = !stream });
+        message.BufferResponse = !stream;
+        return message;
+    }
+
+    /// <summary>The client's body with <c>model</c> set to <paramref name="deployment"/> and, for a stream,
+    /// <c>stream_options.include_usage</c> set to true; every other property as it came, in its order.</summary>
+    internal static byte[] WriteBody(JsonObject body, string deployment, bool stream)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            json.WriteStartObject();
+            var wroteModel = false;
+            var wroteOptions = false;
+            foreach (var (name, value) in body)
+            {
+                if (name == "model")
+                {
+                    json.WriteString(name, deployment);
+                    wroteModel = true;
+                }
+                else if (name == "stream_options" && stream)
+                {
+                    WriteStreamOptions(json, value as JsonObject);
+                    wroteOptions = true;
+                }
+                else
+                {
+                    json.WritePropertyName(name);
+                    if (value is null)
+                    {
+                        json.WriteNullValue();
+                    }
+                    else
+                    {
+                        value.WriteTo(json);
+                    }
+                }
+            }
+
+            if (!wroteModel)
+            {
+                json.WriteString("model", deployment);
+            }
+
+            if (stream && !wroteOptions)
+            {
+                WriteStreamOptions(json, null);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteStreamOptions(Utf8JsonWriter json, JsonObject? options)
+    {
+        json.WriteStartObject("stream_options");
+        foreach (var (name, value) in options ?? [])
+        {
+            if (name == "include_usage")
+            {
+                continue;
+            }
+
+            json.WritePropertyName(name);
+            if (value is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(json);
+            }
+        }
+
+        json.WriteBoolean("include_usage", true);
+        json.WriteEndObject();
+    }
+
+    private static void ConfirmDeployment(PooledUpstream<ChatClient> upstream, string deployment)
+    {
+        if (deployment == upstream.Deployment)
+        {
+            upstream.DeploymentCheck?.Confirm();
+        }
+    }
+
+    /// <summary>What a failed try means, as for <see cref="AzureOpenAIChatCompletionService"/>; a 400 of the upstream
+    /// (the request's own fault: an invalid field, the content filter) keeps the upstream's message, scrubbed of its
+    /// address, so that the client learns what to fix.</summary>
+    private Exception Translate(Exception ex, PooledUpstream<ChatClient> upstream, string deployment, CancellationToken callerToken,
+        CancellationToken attemptToken, TimeSpan timeout, bool midStream = false)
+    {
+        if (callerToken.IsCancellationRequested)
+        {
+            return ex as OperationCanceledException ?? new OperationCanceledException("The caller cancelled the request.", ex, callerToken);
+        }
+
+        UpstreamException mapped;
+        if (ex is UpstreamException typed)
+        {
+            mapped = typed;
+        }
+        else if (attemptToken.IsCancellationRequested)
+        {
+            mapped = midStream
+                ? new UpstreamException(UpstreamFailure.Timeout,
+                    $"Azure OpenAI stopped sending the answer for more than {timeout.TotalSeconds:0.###} s.", innerException: ex)
+                : new UpstreamException(UpstreamFailure.Timeout, $"Azure OpenAI did not answer within {timeout.TotalSeconds:0.###} s.", innerException: ex);
+        }
+        else
+        {
+            mapped = UpstreamErrorMapper.Map(ex, deployment, timeout, _time.GetUtcNow());
+            if (midStream && mapped.Failure == UpstreamFailure.Unavailable && mapped.UpstreamStatus is null)
+            {
+                mapped = new UpstreamException(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the connection was dropped).",
+                    innerException: ex);
+            }
+            else if (mapped.Failure is UpstreamFailure.BadRequest or UpstreamFailure.ContentFiltered
+                     && UpstreamMessage(ex, upstream) is { } message)
+            {
+                mapped = new UpstreamException(mapped.Failure, message, mapped.RetryAfter, mapped.UpstreamStatus, ex);
+            }
+        }
+
+        if (mapped.Failure == UpstreamFailure.NotFound && mapped.UpstreamStatus == 404 && deployment == upstream.Deployment)
+        {
+            upstream.DeploymentCheck?.ReportMissing(mapped);
+        }
+
+        _logger.LogWarning("Azure OpenAI upstream {Upstream} (deployment {Deployment}) failed a relayed chat completion{Where}: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",
+            upstream.Name, deployment, midStream ? " mid-stream" : string.Empty, mapped.Failure, mapped.UpstreamStatus, mapped.RetryAfter,
+            mapped.InnerException?.GetType().Name);
+        return mapped;
+    }
+
+    /// <summary>The <c>error.message</c> of an upstream's error answer, with the upstream's host and key taken out; null
+    /// when there is none.</summary>
+    private string? UpstreamMessage(Exception ex, PooledUpstream<ChatClient> upstream)
+    {
+        var last = ex is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[^1] : ex;
+        if (last is not ClientResultException result || result.GetRawResponse() is not { } response)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(response.Content.ToMemory());
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
+                || !error.TryGetProperty("message", out var messageElement) || messageElement.ValueKind != JsonValueKind.String
+                || messageElement.GetString() is not { Length: > 0 } message)
+            {
+                return null;
+            }
+
+            return Scrub(message, upstream);
+        }
+        catch (Exception parse) when (parse is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Takes the upstream's host, any Azure resource host and the upstream key out of a message.</summary>
+    internal string Scrub(string message, PooledUpstream<ChatClient> upstream)
+    {
+        if (upstream.Operations?.BaseAddress.Host is { Length: > 0 } host)
+        {
+            message = message.Replace(host, "the model service", StringComparison.OrdinalIgnoreCase);
+        }
+
+        foreach (var key in _options.Upstreams.Select(u => u.ApiKey).Append(_options.ApiKey))
+        {
+            if (!string.IsNullOrEmpty(key))
+            {
+                message = message.Replace(key, "***", StringComparison.Ordinal);
+            }
+        }
+
+        return AzureHost().Replace(message, "the model service");
+    }
+
+    [GeneratedRegex(@"[A-Za-z0-9][A-Za-z0-9.-]*\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com|azure-api\.net)",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex AzureHost();
+
+    private static UpstreamException BrokenOff() =>
+        new(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the stream ended before it was finished).", upstreamStatus: 200);
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
+        try
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or HttpRequestException or ObjectDisposedException)
+        {
+            // Aborting a response that is still being read may complain; the stream is over either way.
+        }
+    }
+
+    /// <summary>One event of an upstream stream: its data as it came, and what the service reads from it.</summary>
+    private readonly record struct RelayEvent(byte[] Json, ChatCompletionChunk Chunk, bool HasOutput)
+    {
+        public static RelayEvent Parse(ReadOnlySpan<byte> data)
+        {
+            var chunk = ChatCompletionsWire.ParseChunk(data);
+            var hasOutput = !chunk.IsEnd
+                            && (chunk.Content is { Length: > 0 } || data.IndexOf("\"tool_calls\""u8) >= 0 || data.IndexOf("\"function_call\""u8) >= 0
+                                || data.IndexOf("\"refusal\":\""u8) >= 0);
+            return new RelayEvent(chunk.IsEnd ? [] : data.ToArray(), chunk, hasOutput);
+        }
+    }
+
+    /// <summary>What a stream has told so far: model, finish reason, usage, and whether it ended.</summary>
+    private sealed class StreamState
+    {
+        public string? Model { get; private set; }
+        public string? FinishReason { get; private set; }
+        public TokenUsage? Usage { get; private set; }
+        public bool IsDone { get; private set; }
+        public bool Finished => IsDone || FinishReason is not null;
+
+        public void Apply(ChatCompletionChunk chunk)
+        {
+            if (chunk.IsEnd)
+            {
+                IsDone = true;
+                return;
+            }
+
+            Model = chunk.Model ?? Model;
+            FinishReason = chunk.FinishReason ?? FinishReason;
+            Usage = chunk.Usage ?? Usage;
+        }
+
+        public ChatStreamCompleted Completed(string deployment) =>
+            new(string.IsNullOrEmpty(Model) ? deployment : Model, FinishReason, Usage ?? TokenUsage.None);
+    }
+
+    private sealed class OpenedStream(
+        PooledUpstream<ChatClient> upstream,
+        string deployment,
+        PipelineMessage message,
+        IAsyncEnumerator<SseItem<RelayEvent>> events,
+        CancellationTokenSource cancellation) : IAsyncDisposable
+    {
+        private static readonly TimeSpan RearmInterval = TimeSpan.FromMilliseconds(100);
+        private long _armedAt;
+
+        public PooledUpstream<ChatClient> Upstream { get; } = upstream;
+        public string Deployment { get; } = deployment;
+        public IAsyncEnumerator<SseItem<RelayEvent>> Events { get; } = events;
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+        public StreamState State { get; } = new();
+        public List<RelayedChunk> Buffered { get; } = [];
+        public bool Ended { get; set; }
+
+        /// <summary>Cancels the stream once the upstream has been silent for <paramref name="idle"/> (re-armed at most every
+        /// 100 ms, as <see cref="AzureOpenAIChatCompletionService"/> does).</summary>
+        public void WatchForSilence(TimeSpan idle)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_armedAt == 0 || Stopwatch.GetElapsedTime(_armedAt, now) >= RearmInterval)
+            {
+                Cancellation.CancelAfter(idle + RearmInterval);
+                _armedAt = now;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await DisposeQuietlyAsync(Events).ConfigureAwait(false);
+            message.Dispose();
+            Cancellation.Dispose();
+        }
+    }
+}
