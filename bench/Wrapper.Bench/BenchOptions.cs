@@ -14,7 +14,7 @@ public sealed record BenchOptions
 
           dotnet run -c Release --project bench/Wrapper.Bench -- [options]
 
-          --targets LIST       comma-separated, from: direct, yarp, service, gateway, portkey   (default: all)
+          --targets LIST       comma-separated, from: direct, yarp, service, openai, gateway, portkey (default: all)
           --modes LIST         plain, stream                                                    (default: both)
           --connections N      wrk connections for the throughput run                           (default: 64)
           --threads N          wrk threads                                                      (default: 2)

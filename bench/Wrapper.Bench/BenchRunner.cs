@@ -78,6 +78,7 @@ public sealed class BenchRunner
                         TargetNames.Direct => deployments.Direct(simulator, simulatorUrl),
                         TargetNames.Yarp => await deployments.YarpAsync(simulatorUrl),
                         TargetNames.Service => await deployments.ServiceAsync(simulatorUrl),
+                        TargetNames.OpenAICompatible => await deployments.OpenAICompatibleAsync(simulatorUrl),
                         TargetNames.Gateway => await deployments.GatewayAsync(simulatorUrl),
                         TargetNames.Portkey => await deployments.PortkeyAsync(simulatorUrl),
                         _ => throw new BenchException($"unknown target {key}"),

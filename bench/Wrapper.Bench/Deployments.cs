@@ -104,6 +104,13 @@ public sealed class Deployments
             stream => Conversation.Service(ClientKey, stream), [process]);
     }
 
+    public async Task<Deployment> OpenAICompatibleAsync(string simulatorUrl)
+    {
+        var (process, url) = await StartServiceAsync(simulatorUrl, "openai-compatible");
+        return new Deployment(TargetNames.OpenAICompatible, "(3c)", "this service, POST /openai/v1/chat/completions", url, process, isDotNet: true,
+            stream => Conversation.OpenAICompatible(ClientKey, stream), [process]);
+    }
+
     /// <summary>src/Gateway in front of one service instance; null when the gateway project is not in this checkout.</summary>
     public async Task<Deployment?> GatewayAsync(string simulatorUrl)
     {

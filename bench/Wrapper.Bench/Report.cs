@@ -72,10 +72,22 @@ public static class Report
             }
         }
 
+        var openAIGoals = OpenAICompatibleGoals(rows).ToList();
+        if (openAIGoals.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## Target of issue 16 for the OpenAI-compatible route (3c)");
+            md.AppendLine();
+            foreach (var goal in openAIGoals)
+            {
+                md.AppendLine(goal);
+            }
+        }
+
         md.AppendLine();
         md.AppendLine("## How to read it");
         md.AppendLine();
-        md.AppendLine("- (1) the simulator called directly: the floor. (2) a plain YARP pass-through (Kestrel + `MapForwarder`, default transforms, no logging) in front of it: the bound for a .NET proxy. (3) this service's `POST /chat` (Release, production defaults: request logging at Information to stdout, client key, telemetry collected). (3b) the same service behind src/Gateway. (4) the Portkey gateway 1.15.2 on node, Azure OpenAI provider with `x-portkey-custom-host` pointed at the simulator.");
+        md.AppendLine("- (1) the simulator called directly: the floor. (2) a plain YARP pass-through (Kestrel + `MapForwarder`, default transforms, no logging) in front of it: the bound for a .NET proxy. (3) this service's `POST /chat` (Release, production defaults: request logging at Information to stdout, client key, telemetry collected). (3b) the same service behind src/Gateway. (3c) the same service's OpenAI-compatible `POST /openai/v1/chat/completions` (bearer client key, the body relayed). (4) the Portkey gateway 1.15.2 on node, Azure OpenAI provider with `x-portkey-custom-host` pointed at the simulator.");
         md.AppendLine("- Every process shares the same 2 cores with wrk and the simulator, so under load a proxy's CPU cost shows as lost throughput and queueing; `vs (1)` and `vs (2)` are throughput ratios.");
         md.AppendLine("- `p50 added vs (1)` is the p50 latency minus that of (1) in the same mode; unloaded, it is the time the proxy itself adds to one call.");
         md.AppendLine("- `TTFT`: time from sending the streaming request to the first event carrying text, by one extra connection beside the load (loaded) or alone for 3 s (unloaded).");
@@ -126,6 +138,22 @@ public static class Report
                 var ahead = service.Loaded.RequestsPerSecond / peer.RequestsPerSecond;
                 yield return string.Create(Invariant, $"- [{mode}] ahead of the peer gateway: {ahead:0.00}x Portkey's req/s: **{(ahead > 1 ? "met" : "not met")}**");
             }
+        }
+    }
+
+    private static IEnumerable<string> OpenAICompatibleGoals(IReadOnlyList<BenchRow> rows)
+    {
+        foreach (var stream in new[] { false, true })
+        {
+            var route = Find(rows, TargetNames.OpenAICompatible, stream);
+            if (route?.Loaded is null || Find(rows, TargetNames.Yarp, stream)?.Loaded is not { } limit)
+            {
+                continue;
+            }
+
+            var mode = stream ? "stream" : "plain";
+            var share = route.Loaded.RequestsPerSecond / limit.RequestsPerSecond;
+            yield return string.Create(Invariant, $"- [{mode}] throughput at least 75% of YARP: {share:P0}: **{(share >= 0.75 ? "met" : "not met")}**");
         }
     }
 

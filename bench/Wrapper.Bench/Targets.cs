@@ -8,10 +8,11 @@ public static class TargetNames
     public const string Direct = "direct";
     public const string Yarp = "yarp";
     public const string Service = "service";
+    public const string OpenAICompatible = "openai";
     public const string Gateway = "gateway";
     public const string Portkey = "portkey";
 
-    public static readonly IReadOnlyList<string> All = [Direct, Yarp, Service, Gateway, Portkey];
+    public static readonly IReadOnlyList<string> All = [Direct, Yarp, Service, OpenAICompatible, Gateway, Portkey];
 }
 
 /// <summary>One HTTP request that every load run repeats.</summary>
@@ -49,6 +50,14 @@ public static class Conversation
 
         return new("/chat", new Dictionary<string, string> { ["api-key"] = clientKey }, body.ToJsonString());
     }
+
+    /// <summary>This service's OpenAI-compatible route (<c>POST /openai/v1/chat/completions</c>), as the OpenAI SDKs send it:
+    /// the client key as a bearer token, the public model name (the deployment under its own name), the same body as
+    /// Azure's (streams ask for the usage chunk).</summary>
+    public static BenchRequest OpenAICompatible(string clientKey, bool stream) => new(
+        "/openai/v1/chat/completions",
+        new Dictionary<string, string> { ["Authorization"] = $"Bearer {clientKey}" },
+        OpenAIBody(stream));
 
     /// <summary>Portkey's OpenAI-compatible route with its Azure OpenAI provider pointed at the simulator
     /// (<c>x-portkey-custom-host</c>); the key travels as a bearer token and Portkey sends it as <c>api-key</c>.</summary>

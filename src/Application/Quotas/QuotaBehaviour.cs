@@ -10,7 +10,8 @@ namespace Wrapper.Application.Quotas;
 /// Enforces the caller's limits on every <see cref="IMeteredRequest"/>, after validation (an invalid request costs
 /// nothing): before the handler, one atomic reservation of one request and the estimated tokens (prompt tokens counted
 /// with the model's encoding, plus the request's own output limit (<see cref="IMeteredRequest.MaxOutputTokens"/>) or else
-/// <see cref="QuotaOptions.EstimatedCompletionTokens"/>); a refusal leaves as
+/// <see cref="QuotaOptions.EstimatedCompletionTokens"/>; no tokens when the client has no token limit, so that
+/// requests-only limits never count a prompt); a refusal leaves as
 /// <see cref="ClientQuotaExceededException"/> without calling the model. After the answer the reservation is corrected
 /// to the usage the model reported; for a stream when it ends (its last update carries the usage), or, when it breaks
 /// off or the caller leaves, to the prompt plus one token per piece of text received. A failed call costs nothing but
@@ -51,7 +52,8 @@ public sealed class QuotaBehaviour<TRequest, TResponse> : IPipelineBehavior<TReq
             return await next().ConfigureAwait(false);
         }
 
-        var prompt = metered.Prompt(_chat.Value);
+        // Tokens are counted only against a token limit: requests-only limits never run the tokenizer.
+        var prompt = limits.LimitsTokens ? metered.Prompt(_chat.Value) : null;
         var promptTokens = prompt is null ? 0 : _tokens.CountPrompt(prompt);
         var estimate = prompt is null ? 0 : promptTokens + Math.Max(0, metered.MaxOutputTokens ?? options.EstimatedCompletionTokens);
 

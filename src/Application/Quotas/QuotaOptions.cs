@@ -32,6 +32,9 @@ public sealed record ClientLimits(int RequestsPerMinute, long TokensPerMinute, l
 
     /// <summary>True when no limit applies: nothing is counted for such a client.</summary>
     public bool IsUnlimited => RequestsPerMinute <= 0 && TokensPerMinute <= 0 && TokenQuota <= 0;
+
+    /// <summary>True when a token limit applies (per minute or per period): only then are a request's tokens counted.</summary>
+    public bool LimitsTokens => TokensPerMinute > 0 || TokenQuota > 0;
 }
 
 /// <summary>
@@ -56,19 +59,56 @@ public sealed class QuotaOptions
     public int EstimatedCompletionTokens { get; set; } = 256;
 
     /// <summary>True when any limit is configured; otherwise nothing is counted and no header is added.</summary>
-    public bool Enabled => !Resolve(Default, null).IsUnlimited || Clients.Values.Any(c => !Resolve(c, Default).IsUnlimited);
+    public bool Enabled
+    {
+        get
+        {
+            if (!Resolve(Default, null).IsUnlimited)
+            {
+                return true;
+            }
+
+            foreach (var own in Clients.Values)
+            {
+                if (!Resolve(own, Default).IsUnlimited)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>True when any client has a token limit: only then are prompts counted (with the tokenizer).</summary>
+    public bool CountsTokens => Resolve(Default, null).LimitsTokens || Clients.Values.Any(c => Resolve(c, Default).LimitsTokens);
 
     /// <summary>The limits of the client partition <paramref name="partition"/> (<c>client:&lt;name&gt;</c>,
     /// <c>subscriber:&lt;id&gt;</c> or <c>ip:&lt;address&gt;</c>): its own entry by name or id, else the default.</summary>
     public ClientLimits For(string partition)
     {
         ArgumentNullException.ThrowIfNull(partition);
-        var separator = partition.IndexOf(':', StringComparison.Ordinal);
-        var kind = separator < 0 ? string.Empty : partition[..separator];
-        var name = separator < 0 ? partition : partition[(separator + 1)..];
-        return kind is "client" or "subscriber" && Clients.TryGetValue(name, out var own)
+        var text = partition.AsSpan();
+        var separator = text.IndexOf(':');
+        var kind = separator < 0 ? ReadOnlySpan<char>.Empty : text[..separator];
+        var name = separator < 0 ? text : text[(separator + 1)..];
+        return (kind.SequenceEqual("client") || kind.SequenceEqual("subscriber")) && TryGetClient(name, out var own)
             ? Resolve(own, Default)
             : Resolve(Default, null);
+    }
+
+    /// <summary>The entry of <paramref name="name"/>, looked up without a string when the dictionary allows it.</summary>
+    private bool TryGetClient(ReadOnlySpan<char> name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ClientLimitsOptions? own)
+    {
+        if (Clients.Count == 0)
+        {
+            own = null;
+            return false;
+        }
+
+        return Clients.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup)
+            ? lookup.TryGetValue(name, out own)
+            : Clients.TryGetValue(name.ToString(), out own);
     }
 
     private static ClientLimits Resolve(ClientLimitsOptions own, ClientLimitsOptions? fallback) => new(

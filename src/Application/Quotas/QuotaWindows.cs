@@ -17,6 +17,29 @@ public static class QuotaWindows
     /// <c>m202612</c>) and when it ends (the quota's reset time).</summary>
     public static (string Id, DateTimeOffset EndsAt) Period(DateTimeOffset now, QuotaPeriod period)
     {
+        // Every period starts on a UTC hour: within one hour the answer is the same, so it is worked out once per hour.
+        var hour = now.UtcTicks / TimeSpan.TicksPerHour;
+        var slot = (int)period;
+        if ((uint)slot < (uint)LastPeriods.Length && Volatile.Read(ref LastPeriods[slot]) is { } last && last.Hour == hour)
+        {
+            return (last.Id, last.EndsAt);
+        }
+
+        var (id, endsAt) = Compute(now, period);
+        if ((uint)slot < (uint)LastPeriods.Length)
+        {
+            Volatile.Write(ref LastPeriods[slot], new CachedPeriod(hour, id, endsAt));
+        }
+
+        return (id, endsAt);
+    }
+
+    private static readonly CachedPeriod?[] LastPeriods = new CachedPeriod?[3];
+
+    private sealed record CachedPeriod(long Hour, string Id, DateTimeOffset EndsAt);
+
+    private static (string Id, DateTimeOffset EndsAt) Compute(DateTimeOffset now, QuotaPeriod period)
+    {
         var utc = now.UtcDateTime;
         return period switch
         {

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -14,11 +15,21 @@ namespace Wrapper.Infrastructure.Quotas;
 /// Redis did. After a failure the instance keeps to its own counters for <see cref="RedisOptions.RetrySeconds"/> before
 /// trying Redis again (a slow Redis costs the timeout once per interval, not on every request), logs the fallback at most
 /// once a minute, and reports it as degraded (<see cref="IQuotaStoreState"/>, /health/ready). A reservation is corrected
-/// in the store that made it. Records tokens per client and refusals by limit (<see cref="WrapperMetrics"/>).
+/// in the store that made it: at once in memory, in the background for Redis (the answer never waits for a second round
+/// trip; see <see cref="CorrectAsync"/>). Records tokens per client and refusals by limit (<see cref="WrapperMetrics"/>).
 /// </summary>
-public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
+public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long stopping waits for the queued corrections to be sent.</summary>
+    private static readonly TimeSpan FlushOnStop = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most corrections read from the queue at once (one script call per client among them).</summary>
+    private const int MaxBatch = 256;
+
+    /// <summary>Sends of one batch before it is given up on.</summary>
+    private const int CorrectionAttempts = 3;
 
     private readonly RedisConnection? _redis;
     private readonly RedisQuotaStore _shared;
@@ -31,6 +42,9 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
     private DateTimeOffset _skipRedisUntil;
     private DateTimeOffset _lastLogged = DateTimeOffset.MinValue;
     private bool _down;
+    private readonly Channel<PendingCorrection> _corrections = Channel.CreateUnbounded<PendingCorrection>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _sender;
+    private long _pendingCorrections;
 
     public FailOpenClientQuota(IOptions<RedisOptions> options, InMemoryQuotaStore local, TimeProvider time, WrapperMetrics metrics,
         ILogger<FailOpenClientQuota> logger, RedisConnection? redis = null)
@@ -42,6 +56,7 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
         _time = time;
         _metrics = metrics;
         _logger = logger;
+        _sender = _redis is null ? Task.CompletedTask : Task.Run(SendQueuedAsync);
     }
 
     /// <inheritdoc />
@@ -78,7 +93,13 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
     }
 
     /// <inheritdoc />
-    public async ValueTask CorrectAsync(QuotaReservation reservation, TokenUsage actual)
+    /// <remarks>A reservation held in this process is corrected before this returns. One held in Redis is queued and
+    /// sent in the background (the answer never waits for it): the queue is drained by one loop that sends each
+    /// client's pending corrections in one round trip, retries a failed send (a correction applies at most once however
+    /// often it is sent), and is flushed when the service stops (<see cref="DisposeAsync"/>) or on demand
+    /// (<see cref="FlushCorrectionsAsync"/>). Until a correction has landed the client's counters hold the estimate: a
+    /// few milliseconds of over-counting, never under-counting.</remarks>
+    public ValueTask CorrectAsync(QuotaReservation reservation, TokenUsage actual)
     {
         ArgumentNullException.ThrowIfNull(reservation);
         ArgumentNullException.ThrowIfNull(actual);
@@ -87,33 +108,148 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
             _metrics.RecordClientTokens(Attribute(reservation.Client), actual);
         }
 
-        if (reservation.Tokens == 0 && actual.TotalTokens == 0)
+        // Nothing was reserved, so nothing is held in either store (neither keeps a reservation of no tokens).
+        if (reservation.Tokens == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (reservation.Store != RedisQuotaStore.StoreName)
         {
             _local.Correct(reservation, actual);
+            return ValueTask.CompletedTask;
+        }
+
+        if (_redis is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Interlocked.Increment(ref _pendingCorrections);
+        if (_corrections.Writer.TryWrite(new PendingCorrection(reservation, actual)))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // Stopping: the queue is closed, so this one is sent now.
+        return new ValueTask(SendAsync([new PendingCorrection(reservation, actual)]));
+    }
+
+    /// <summary>Corrections queued for Redis and not yet sent (or given up on).</summary>
+    public long PendingCorrections => Interlocked.Read(ref _pendingCorrections);
+
+    /// <summary>Waits until every correction queued so far has been sent to Redis (or given up on, when Redis is down):
+    /// for the counters to be exact at a given moment (tests, shutdown).</summary>
+    public async Task FlushCorrectionsAsync(CancellationToken cancellationToken = default)
+    {
+        while (Interlocked.Read(ref _pendingCorrections) > 0)
+        {
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops taking corrections into the queue and sends what it holds (within <see cref="FlushOnStop"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_corrections.Writer.TryComplete())
+        {
             return;
         }
 
-        if (_redis?.Connected is { } connection)
+        try
         {
+            await _sender.WaitAsync(FlushOnStop).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
+                PendingCorrections);
+        }
+    }
+
+    /// <summary>As <see cref="DisposeAsync"/>, for a host disposed synchronously.</summary>
+    public void Dispose()
+    {
+        if (_corrections.Writer.TryComplete() && !_sender.Wait(FlushOnStop))
+        {
+            _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
+                PendingCorrections);
+        }
+    }
+
+    /// <summary>The loop that sends queued corrections: whatever has queued up while the last batch was on its way goes
+    /// in the next, in one round trip per client.</summary>
+    private async Task SendQueuedAsync()
+    {
+        var batch = new List<PendingCorrection>(MaxBatch);
+        var reader = _corrections.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var correction))
+            {
+                batch.Add(correction);
+            }
+
             try
             {
-                // Not bounded by the request timeout: the answer has been sent, and a correction that came late still counts.
-                await _shared.CorrectAsync(connection.GetDatabase(), reservation, actual)
-                    .WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, _options.TimeoutMilliseconds))).ConfigureAwait(false);
-                return;
+                var first = batch[0].Reservation.Client;
+                if (batch.TrueForAll(c => string.Equals(c.Reservation.Client, first, StringComparison.Ordinal)))
+                {
+                    await SendAsync(batch).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.WhenAll(batch.GroupBy(c => c.Reservation.Client, StringComparer.Ordinal).Select(g => SendAsync(g.ToList()))).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (IsRedisFailure(ex))
+            catch (Exception ex)
             {
-                Failed(ex);
+                // SendAsync handles Redis failures; anything else must not stop the loop.
+                // (each SendAsync has counted its corrections as settled).
+                _logger.LogError(ex, "Sending {Count} quota corrections to Redis failed", batch.Count);
             }
         }
+    }
 
-        // The reservation stays counted in Redis until its window ends: over-counting one answer, never drifting.
+    /// <summary>Sends the corrections of one client (retried, since each applies at most once), then counts them as
+    /// settled. When Redis stays unreachable they are dropped: those reservations stay counted in Redis until their
+    /// window ends, over-counting one answer each, never drifting.</summary>
+    private async Task SendAsync(List<PendingCorrection> corrections)
+    {
+        try
+        {
+            var pairs = corrections.ConvertAll(c => (c.Reservation, c.Actual));
+            for (var attempt = 1; ; attempt++)
+            {
+                if (_redis?.Connected is not { } connection)
+                {
+                    return;
+                }
+
+                try
+                {
+                    // Not bounded by the request timeout: the answer has been sent, and a correction that came late still counts.
+                    await _shared.CorrectAsync(connection.GetDatabase(), pairs)
+                        .WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, _options.TimeoutMilliseconds))).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (IsRedisFailure(ex))
+                {
+                    if (attempt >= CorrectionAttempts)
+                    {
+                        Failed(ex);
+                        return;
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Add(ref _pendingCorrections, -corrections.Count);
+        }
     }
 
     /// <summary>The client as a metric attribute: key names and subscriber ids (a bounded set), but never an address.</summary>
@@ -198,4 +334,6 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState
             _logger.LogInformation("Redis answers again: per-client quotas are shared by every instance again");
         }
     }
+
+    private readonly record struct PendingCorrection(QuotaReservation Reservation, TokenUsage Actual);
 }

@@ -57,6 +57,14 @@ internal sealed class QuotaStartupReport(IOptions<QuotaOptions> quotas, IOptions
             logger.LogWarning("Per-client quotas are counted in this process only (no Redis:ConnectionString): right for a single instance; N instances give each client N times its limits");
         }
 
+        if (quotas.Value.CountsTokens)
+        {
+            // Off the start path: the first requests wait for it only if they come before it has loaded.
+            _ = O200kPromptTokenCounter.PreloadAsync().ContinueWith(
+                t => logger.LogError(t.Exception, "Loading the o200k token encoding failed"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
         return Task.CompletedTask;
     }
 

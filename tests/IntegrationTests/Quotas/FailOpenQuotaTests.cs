@@ -43,6 +43,7 @@ public sealed class FailOpenQuotaTests
     [TearDown]
     public async Task Stop()
     {
+        await _quota.DisposeAsync();
         await _connection.StopAsync(CancellationToken.None);
         await _connection.DisposeAsync();
         await _services.DisposeAsync();
@@ -127,6 +128,82 @@ public sealed class FailOpenQuotaTests
             Assert.That(decision.Reservation!.Store, Is.EqualTo(InMemoryQuotaStore.StoreName));
             Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2)), "answered long before Redis did");
             Assert.That(_quota.Degraded, Is.True);
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ShouldCountExactlyTheRealUsageOnceTheCorrectionsSentInTheBackgroundHaveLanded()
+    {
+        const int Pairs = 2_000;
+        var client = "client:background-" + Guid.NewGuid().ToString("N");
+        var limits = new ClientLimits(0, 0, 1_000_000_000, QuotaPeriod.Daily);
+        var random = new Random(7);
+        var usages = Enumerable.Range(0, Pairs).Select(_ => new Domain.Chat.TokenUsage(random.Next(0, 400), random.Next(0, 400))).ToList();
+        var next = -1;
+        QuotaReservation? sample = null;
+
+        // 16 callers at a time, each reservation corrected twice at once (as a retrying caller would): the answer never
+        // waits for Redis, and the counters end exactly at the real usage.
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < Pairs)
+            {
+                var decision = await _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
+                Assert.That(decision.Reservation!.Store, Is.EqualTo(RedisQuotaStore.StoreName));
+                sample ??= decision.Reservation;
+                await Task.WhenAll(_quota.CorrectAsync(decision.Reservation, usages[i]).AsTask(), _quota.CorrectAsync(decision.Reservation, usages[i]).AsTask());
+            }
+        })));
+        await _quota.FlushCorrectionsAsync();
+
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var quotaKey = new RedisQuotaStore("wrapper:").Keys(client, sample!.Minute, sample.Period, "x")[2];
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        var slot = quotaKey.ToString()[..(quotaKey.ToString().IndexOf('}', StringComparison.Ordinal) + 2)];
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(_quota.PendingCorrections, Is.Zero);
+            Assert.That((long)await connection.GetDatabase().StringGetAsync(quotaKey), Is.EqualTo(usages.Sum(u => (long)u.TotalTokens)));
+            Assert.That(server.Keys(pattern: slot + "r:*").Count(), Is.Zero, "every reservation was corrected");
+        });
+    }
+
+    [Test]
+    public async Task ShouldSendTheQueuedCorrectionsWhenItStops()
+    {
+        var client = "client:stopping-" + Guid.NewGuid().ToString("N");
+        var limits = new ClientLimits(0, 0, 1_000_000_000, QuotaPeriod.Hourly);
+        var reservations = new List<QuotaReservation>();
+        for (var i = 0; i < 50; i++)
+        {
+            reservations.Add((await _quota.ReserveAsync(new QuotaRequest(client, limits, 1000), CancellationToken.None)).Reservation!);
+        }
+
+        foreach (var reservation in reservations)
+        {
+            await _quota.CorrectAsync(reservation, new Domain.Chat.TokenUsage(5, 5));
+        }
+
+        await _quota.DisposeAsync();
+        // After it stopped, a late correction is still sent (at once, no longer queued).
+        var late = (await _quota.ReserveAsync(new QuotaRequest(client, limits, 1000), CancellationToken.None)).Reservation!;
+        await _quota.CorrectAsync(late, new Domain.Chat.TokenUsage(5, 5));
+
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var database = connection.GetDatabase();
+        var counted = 0L;
+        foreach (var period in reservations.Concat([late]).Select(r => r.Period).Distinct())
+        {
+            counted += (long)await database.StringGetAsync(new RedisQuotaStore("wrapper:").Keys(client, late.Minute, period, "x")[2]);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_quota.PendingCorrections, Is.Zero);
+            Assert.That(counted, Is.EqualTo(510), "51 answers of 10 tokens each, none left at its estimate of 1000");
         });
     }
 

@@ -128,6 +128,57 @@ public sealed class RedisQuotaStoreTests
     }
 
     [Test]
+    public async Task ShouldApplyABatchOfOneClientsCorrectionsInOneCallEachOnce()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(100, 1_000_000, 1_000_000, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+        var reservations = new List<QuotaReservation>();
+        for (var i = 0; i < 20; i++)
+        {
+            reservations.Add((await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 500), now)).Reservation!);
+        }
+
+        var batch = reservations.Select((r, i) => (r, new TokenUsage(i, 1))).ToList();
+        var first = await _store.CorrectAsync(_database, batch);
+        // The same batch again (a retry after a timeout that had in fact landed): nothing more is applied.
+        var again = await _store.CorrectAsync(_database, batch);
+        var keys = _store.Keys(client, reservations[0].Minute, reservations[0].Period, "x");
+        var expected = batch.Sum(c => (long)c.Item2.TotalTokens);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first, Is.EqualTo(20));
+            Assert.That(again, Is.Zero);
+            Assert.That((long)await _database.StringGetAsync(keys[1]), Is.EqualTo(expected));
+            Assert.That((long)await _database.StringGetAsync(keys[2]), Is.EqualTo(expected));
+        });
+        Assert.ThrowsAsync<ArgumentException>(() => _store.CorrectAsync(_database,
+            [(reservations[0], new TokenUsage(1, 1)), (reservations[1] with { Client = NewClient() }, new TokenUsage(1, 1))]));
+    }
+
+    [Test]
+    public async Task ShouldSendTheScriptAgainWhenTheServerHasForgottenIt()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(10, 10_000, 0, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+        Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 100), now)).Admitted, Is.True);
+
+        // A restarted or flushed server knows no script: EVALSHA answers NOSCRIPT, and the store sends the script itself.
+        await _database.ExecuteAsync("SCRIPT", "FLUSH");
+        var decision = await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 100), now);
+        var applied = await _store.CorrectAsync(_database, decision.Reservation!, new TokenUsage(10, 10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decision.Admitted, Is.True);
+            Assert.That(decision.RemainingTokens, Is.EqualTo(10_000 - 200));
+            Assert.That(applied, Is.True);
+        });
+    }
+
+    [Test]
     public async Task ShouldKeepClientsApartAndNameNoClientInItsKeys()
     {
         var alice = NewClient();

@@ -181,6 +181,23 @@ public sealed class QuotaBehaviourTests
     }
 
     [Test]
+    public async Task ShouldNotCountPromptTokensWhenOnlyRequestsAreLimited()
+    {
+        _options = new QuotaOptions { Default = new ClientLimitsOptions { RequestsPerMinute = 10 }, EstimatedCompletionTokens = Estimate };
+        var answer = new ChatCompletion("hi", "gpt-4o", "stop", new TokenUsage(18, 7));
+
+        await Behaviour<GetCompletion, ChatCompletion>().Handle(new GetCompletion("hello"), CancellationToken.None, () => Task.FromResult(answer));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_requested!.Tokens, Is.Zero, "one request, no tokens reserved");
+            Assert.That(_requested.Limits.LimitsTokens, Is.False);
+            _tokens.Verify(t => t.CountPrompt(It.IsAny<IReadOnlyList<ChatMessage>>()), Times.Never);
+            Assert.That(_corrections, Is.EqualTo(new[] { new TokenUsage(18, 7) }), "the real usage still reaches the store (and the metrics)");
+        });
+    }
+
+    [Test]
     public async Task ShouldCountNothingWhenNoLimitIsConfigured()
     {
         _options = new QuotaOptions();
@@ -250,6 +267,24 @@ public sealed class QuotaOptionsTests
             Assert.That(QuotaWindows.Period(now, QuotaPeriod.Hourly), Is.EqualTo(("h2026123121", new DateTimeOffset(2026, 12, 31, 22, 0, 0, TimeSpan.Zero))));
             Assert.That(QuotaWindows.Period(now, QuotaPeriod.Daily), Is.EqualTo(("d20261231", new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero))));
             Assert.That(QuotaWindows.Period(now, QuotaPeriod.Monthly), Is.EqualTo(("m202612", new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero))));
+        });
+    }
+
+    [Test]
+    public void ShouldNameTheRightPeriodAcrossHourDayAndMonthBoundariesOneCallAfterAnother()
+    {
+        // Periods are worked out once per UTC hour: consecutive calls across boundaries must never see the previous one.
+        var lastSecondOfMonth = new DateTimeOffset(2027, 1, 31, 23, 59, 59, TimeSpan.Zero);
+        var firstSecondOfNext = lastSecondOfMonth.AddSeconds(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(QuotaWindows.Period(lastSecondOfMonth, QuotaPeriod.Monthly).Id, Is.EqualTo("m202701"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext, QuotaPeriod.Monthly).Id, Is.EqualTo("m202702"));
+            Assert.That(QuotaWindows.Period(lastSecondOfMonth, QuotaPeriod.Daily).Id, Is.EqualTo("d20270131"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext, QuotaPeriod.Daily).Id, Is.EqualTo("d20270201"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.AddMinutes(59), QuotaPeriod.Hourly).Id, Is.EqualTo("h2027020100"));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.AddMinutes(60), QuotaPeriod.Hourly), Is.EqualTo(("h2027020101", new DateTimeOffset(2027, 2, 1, 2, 0, 0, TimeSpan.Zero))));
+            Assert.That(QuotaWindows.Period(firstSecondOfNext.ToOffset(TimeSpan.FromHours(-5)), QuotaPeriod.Daily).Id, Is.EqualTo("d20270201"), "any offset, the UTC day");
         });
     }
 }
