@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Wrapper.Gateway.Status;
 using YamlDotNet.RepresentationModel;
@@ -31,7 +32,13 @@ public sealed partial class ComposeStackTests
     public async Task TheGatewayAndOneApiStartedWithTheComposeEnvironmentShouldAnswerThroughTheGateway()
     {
         var services = ComposeFile.Services(Path.Combine(BuildOutput.RepositoryRoot, "deploy", "container", "compose.yaml"));
-        var ports = services.Keys.ToDictionary(name => name, _ => ChildProcess.FreePort(), StringComparer.Ordinal);
+        string[] starting = ["simulator", "api-1", "gateway"];
+        // The services not started (api-2 … api-5) keep their ports bound but not listening, so a connection to them is
+        // refused and no other test's process can take one of them and answer the gateway in their place.
+        var reserved = services.Keys.Where(name => !starting.Contains(name)).ToDictionary(name => name, _ => ReservePort(), StringComparer.Ordinal);
+        var ports = services.Keys.ToDictionary(name => name,
+            name => reserved.TryGetValue(name, out var socket) ? ((IPEndPoint)socket.LocalEndPoint!).Port : ChildProcess.FreePort(),
+            StringComparer.Ordinal);
         var started = new List<ChildProcess>();
         try
         {
@@ -57,7 +64,19 @@ public sealed partial class ComposeStackTests
         finally
         {
             await Task.WhenAll(started.Select(process => process.DisposeAsync().AsTask()));
+            foreach (var socket in reserved.Values)
+            {
+                socket.Dispose();
+            }
         }
+    }
+
+    /// <summary>A socket bound to a free loopback port without listening: connections to it are refused.</summary>
+    private static Socket ReservePort()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 
     /// <summary>The service's environment: defaults of <c>${VAR:-default}</c> applied, service addresses moved to 127.0.0.1.</summary>
