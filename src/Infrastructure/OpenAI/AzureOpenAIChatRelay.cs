@@ -209,9 +209,10 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
                 ConfirmDeployment(upstream, deployment);
                 var content = response.ContentStream ?? throw new UpstreamException(UpstreamFailure.BadResponse,
                     "Azure OpenAI answered the streamed request without a body.", upstreamStatus: response.Status);
-                events = SseParser.Create(content, static (_, data) => RelayEvent.Parse(data)).EnumerateAsync(cancellation.Token)
+                var state = new StreamState();
+                events = SseParser.Create(content, (_, data) => RelayEvent.Parse(data, state.Model ?? deployment)).EnumerateAsync(cancellation.Token)
                     .GetAsyncEnumerator(cancellation.Token);
-                var stream = new OpenedStream(upstream, deployment, message, events, cancellation);
+                var stream = new OpenedStream(upstream, deployment, message, events, cancellation, state);
                 while (await events.MoveNextAsync().ConfigureAwait(false))
                 {
                     var item = events.Current.Data;
@@ -510,11 +511,13 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
     /// <summary>One event of an upstream stream: its data as it came, and what the service reads from it.</summary>
     private readonly record struct RelayEvent(byte[] Json, ChatCompletionChunk Chunk, bool HasOutput)
     {
-        public static RelayEvent Parse(ReadOnlySpan<byte> data)
+        /// <summary>Reads what the service needs of an event without copying its text; <paramref name="knownModel"/> is
+        /// reused as the model's string when the event names the same one (it does on every event).</summary>
+        public static RelayEvent Parse(ReadOnlySpan<byte> data, string? knownModel)
         {
-            var chunk = ChatCompletionsWire.ParseChunk(data);
+            var (chunk, hasText) = ChatCompletionsWire.ParseRelayedChunk(data, knownModel);
             var hasOutput = !chunk.IsEnd
-                            && (chunk.Content is { Length: > 0 } || data.IndexOf("\"tool_calls\""u8) >= 0 || data.IndexOf("\"function_call\""u8) >= 0
+                            && (hasText || data.IndexOf("\"tool_calls\""u8) >= 0 || data.IndexOf("\"function_call\""u8) >= 0
                                 || data.IndexOf("\"refusal\":\""u8) >= 0);
             return new RelayEvent(chunk.IsEnd ? [] : data.ToArray(), chunk, hasOutput);
         }
@@ -551,7 +554,8 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         string deployment,
         PipelineMessage message,
         IAsyncEnumerator<SseItem<RelayEvent>> events,
-        CancellationTokenSource cancellation) : IAsyncDisposable
+        CancellationTokenSource cancellation,
+        StreamState state) : IAsyncDisposable
     {
         private static readonly TimeSpan RearmInterval = TimeSpan.FromMilliseconds(100);
         private long _armedAt;
@@ -560,7 +564,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         public string Deployment { get; } = deployment;
         public IAsyncEnumerator<SseItem<RelayEvent>> Events { get; } = events;
         public CancellationTokenSource Cancellation { get; } = cancellation;
-        public StreamState State { get; } = new();
+        public StreamState State { get; } = state;
         public List<RelayedChunk> Buffered { get; } = [];
         public bool Ended { get; set; }
 
