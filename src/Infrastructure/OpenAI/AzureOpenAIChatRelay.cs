@@ -231,7 +231,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
 
                 if (!stream.State.Finished)
                 {
-                    throw BrokenOff();
+                    throw UpstreamTryFailure.BrokenOff();
                 }
 
                 stream.Ended = true;
@@ -242,7 +242,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         {
             if (events is not null)
             {
-                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+                await UpstreamTryFailure.DisposeQuietlyAsync(events).ConfigureAwait(false);
             }
 
             message?.Dispose();
@@ -262,7 +262,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             if (!await stream.Events.MoveNextAsync().ConfigureAwait(false))
             {
                 // The events stopped without [DONE]: finished if a finish reason came (only the usage was lost), cut off otherwise.
-                stream.Ended = stream.State.Finished ? true : throw BrokenOff();
+                stream.Ended = stream.State.Finished ? true : throw UpstreamTryFailure.BrokenOff();
                 return null;
             }
 
@@ -392,54 +392,13 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         }
     }
 
-    /// <summary>What a failed try means, as for <see cref="AzureOpenAIChatCompletionService"/>; a 400 of the upstream
-    /// (the request's own fault: an invalid field, the content filter) keeps the upstream's message, scrubbed of its
-    /// address, so that the client learns what to fix.</summary>
+    /// <summary>What a failed try means, as for <see cref="AzureOpenAIChatCompletionService"/> (<see cref="UpstreamTryFailure.Translate"/>);
+    /// a 400 of the upstream (the request's own fault: an invalid field, the content filter) keeps the upstream's message,
+    /// scrubbed of its address, so that the client learns what to fix.</summary>
     private Exception Translate(Exception ex, PooledUpstream<ChatClient> upstream, string deployment, CancellationToken callerToken,
-        CancellationToken attemptToken, TimeSpan timeout, bool midStream = false)
-    {
-        if (callerToken.IsCancellationRequested)
-        {
-            return ex as OperationCanceledException ?? new OperationCanceledException("The caller cancelled the request.", ex, callerToken);
-        }
-
-        UpstreamException mapped;
-        if (ex is UpstreamException typed)
-        {
-            mapped = typed;
-        }
-        else if (attemptToken.IsCancellationRequested)
-        {
-            mapped = midStream
-                ? new UpstreamException(UpstreamFailure.Timeout,
-                    $"Azure OpenAI stopped sending the answer for more than {timeout.TotalSeconds:0.###} s.", innerException: ex)
-                : new UpstreamException(UpstreamFailure.Timeout, $"Azure OpenAI did not answer within {timeout.TotalSeconds:0.###} s.", innerException: ex);
-        }
-        else
-        {
-            mapped = UpstreamErrorMapper.Map(ex, deployment, timeout, _time.GetUtcNow());
-            if (midStream && mapped.Failure == UpstreamFailure.Unavailable && mapped.UpstreamStatus is null)
-            {
-                mapped = new UpstreamException(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the connection was dropped).",
-                    innerException: ex);
-            }
-            else if (mapped.Failure is UpstreamFailure.BadRequest or UpstreamFailure.ContentFiltered
-                     && UpstreamMessage(ex, upstream) is { } message)
-            {
-                mapped = new UpstreamException(mapped.Failure, message, mapped.RetryAfter, mapped.UpstreamStatus, ex);
-            }
-        }
-
-        if (mapped.Failure == UpstreamFailure.NotFound && mapped.UpstreamStatus == 404 && deployment == upstream.Deployment)
-        {
-            upstream.DeploymentCheck?.ReportMissing(mapped);
-        }
-
-        _logger.LogWarning("Azure OpenAI upstream {Upstream} (deployment {Deployment}) failed a relayed chat completion{Where}: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",
-            upstream.Name, deployment, midStream ? " mid-stream" : string.Empty, mapped.Failure, mapped.UpstreamStatus, mapped.RetryAfter,
-            mapped.InnerException?.GetType().Name);
-        return mapped;
-    }
+        CancellationToken attemptToken, TimeSpan timeout, bool midStream = false) =>
+        UpstreamTryFailure.Translate(ex, upstream, deployment, callerToken, attemptToken, timeout, midStream, _time.GetUtcNow(),
+            failure => UpstreamMessage(failure, upstream), _logger, what: " a relayed chat completion");
 
     /// <summary>The <c>error.message</c> of an upstream's error answer, with the upstream's host and key taken out; null
     /// when there is none.</summary>
@@ -492,21 +451,6 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
     [GeneratedRegex(@"[A-Za-z0-9][A-Za-z0-9.-]*\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com|azure-api\.net)",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex AzureHost();
-
-    private static UpstreamException BrokenOff() =>
-        new(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the stream ended before it was finished).", upstreamStatus: 200);
-
-    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
-    {
-        try
-        {
-            await disposable.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or HttpRequestException or ObjectDisposedException)
-        {
-            // Aborting a response that is still being read may complain; the stream is over either way.
-        }
-    }
 
     /// <summary>One event of an upstream stream: its data as it came, and what the service reads from it.</summary>
     private readonly record struct RelayEvent(byte[] Json, ChatCompletionChunk Chunk, bool HasOutput)
@@ -582,7 +526,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
 
         public async ValueTask DisposeAsync()
         {
-            await DisposeQuietlyAsync(Events).ConfigureAwait(false);
+            await UpstreamTryFailure.DisposeQuietlyAsync(Events).ConfigureAwait(false);
             message.Dispose();
             Cancellation.Dispose();
         }
