@@ -201,7 +201,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
 
                 if (!stream.State.Finished)
                 {
-                    throw BrokenOff();
+                    throw UpstreamTryFailure.BrokenOff();
                 }
 
                 if (stream.State.FinishReason == ChatCompletionsWire.ContentFilter)
@@ -217,7 +217,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         {
             if (chunks is not null)
             {
-                await DisposeQuietlyAsync(chunks).ConfigureAwait(false);
+                await UpstreamTryFailure.DisposeQuietlyAsync(chunks).ConfigureAwait(false);
             }
 
             response?.Dispose();
@@ -237,7 +237,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
             if (!await stream.Chunks.MoveNextAsync().ConfigureAwait(false))
             {
                 // The events stopped without [DONE] or a finish reason: the answer was cut off, not finished.
-                return stream.State.Finished ? End(stream) : throw BrokenOff();
+                return stream.State.Finished ? End(stream) : throw UpstreamTryFailure.BrokenOff();
             }
 
             var delta = stream.State.Apply(stream.Chunks.Current.Data);
@@ -261,68 +261,14 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         }
     }
 
-    /// <summary>What a failed try means: the caller's cancellation, a timeout of the try (or of the stream's silence),
-    /// or a mapped upstream failure.</summary>
+    /// <summary>What a failed try means (<see cref="UpstreamTryFailure.Translate"/>).</summary>
     private Exception Translate(Exception ex, PooledUpstream<ChatClient> upstream, CancellationToken callerToken, CancellationToken attemptToken,
-        TimeSpan timeout, bool midStream = false)
-    {
-        if (callerToken.IsCancellationRequested)
-        {
-            // The caller gave up: whatever the SDK threw on the way out (a cancelled read may surface as an IOException)
-            // is cancellation, not an upstream failure.
-            return ex as OperationCanceledException ?? new OperationCanceledException("The caller cancelled the request.", ex, callerToken);
-        }
-
-        UpstreamException mapped;
-        if (ex is UpstreamException typed)
-        {
-            mapped = typed;
-        }
-        else if (attemptToken.IsCancellationRequested)
-        {
-            mapped = midStream
-                ? new UpstreamException(UpstreamFailure.Timeout,
-                    $"Azure OpenAI stopped sending the answer for more than {timeout.TotalSeconds:0.###} s.", innerException: ex)
-                : new UpstreamException(UpstreamFailure.Timeout, $"Azure OpenAI did not answer within {timeout.TotalSeconds:0.###} s.", innerException: ex);
-        }
-        else
-        {
-            mapped = UpstreamErrorMapper.Map(ex, upstream.Deployment, timeout, _time.GetUtcNow());
-            if (midStream && mapped.Failure == UpstreamFailure.Unavailable && mapped.UpstreamStatus is null)
-            {
-                mapped = new UpstreamException(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the connection was dropped).",
-                    innerException: ex);
-            }
-        }
-
-        if (mapped.Failure == UpstreamFailure.NotFound && mapped.UpstreamStatus == 404)
-        {
-            upstream.DeploymentCheck?.ReportMissing(mapped); // health reports it without spending a token
-        }
-
-        _logger.LogWarning("Azure OpenAI upstream {Upstream} (deployment {Deployment}) failed{Where}: {Failure} (upstream status {UpstreamStatus}, retry after {RetryAfter}, cause {Cause})",
-            upstream.Name, upstream.Deployment, midStream ? " mid-stream" : string.Empty, mapped.Failure, mapped.UpstreamStatus, mapped.RetryAfter,
-            mapped.InnerException?.GetType().Name);
-        return mapped;
-    }
-
-    private static UpstreamException BrokenOff() =>
-        new(UpstreamFailure.Unavailable, "Azure OpenAI broke off the answer (the stream ended before it was finished).", upstreamStatus: 200);
+        TimeSpan timeout, bool midStream = false) =>
+        UpstreamTryFailure.Translate(ex, upstream, upstream.Deployment, callerToken, attemptToken, timeout, midStream, _time.GetUtcNow(),
+            upstreamMessage: null, _logger, what: string.Empty);
 
     private static UpstreamException FilteredAnswer() =>
         new(UpstreamFailure.ContentFiltered, "Azure OpenAI's content filter blocked the answer (code: content_filter).", upstreamStatus: 200);
-
-    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
-    {
-        try
-        {
-            await disposable.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or HttpRequestException or ObjectDisposedException)
-        {
-            // Releasing a connection that already failed.
-        }
-    }
 
     private static ChatCompletion ToDomain(ChatCompletionAnswer answer, string deployment)
     {
@@ -417,7 +363,7 @@ public sealed class AzureOpenAIChatCompletionService : IChatCompletionService
         public async ValueTask DisposeAsync()
         {
             // Disposing the response before the end aborts it: the upstream sees the client go away.
-            await DisposeQuietlyAsync(Chunks).ConfigureAwait(false);
+            await UpstreamTryFailure.DisposeQuietlyAsync(Chunks).ConfigureAwait(false);
             response.Dispose();
             Cancellation.Dispose();
         }

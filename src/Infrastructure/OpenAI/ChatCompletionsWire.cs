@@ -122,24 +122,41 @@ internal static class ChatCompletionsWire
             return new ChatCompletionChunk(null, null, null, null, IsEnd: true);
         }
 
-        var (content, finishReason, model, usage) = Parse(data, "delta"u8);
+        var (content, _, finishReason, model, usage) = Parse(data, "delta"u8, copyText: true, knownModel: null);
         return new ChatCompletionChunk(content, finishReason, model, usage, IsEnd: false);
+    }
+
+    /// <summary>Parses the data of one event of a relayed stream as <see cref="ParseChunk"/> does, without copying its
+    /// text (the event is relayed as it came): <see cref="ChatCompletionChunk.Content"/> stays null and
+    /// <c>HasText</c> tells whether the first choice carried any; a <c>model</c> equal to <paramref name="knownModel"/>
+    /// is that same string.</summary>
+    public static (ChatCompletionChunk Chunk, bool HasText) ParseRelayedChunk(ReadOnlySpan<byte> data, string? knownModel)
+    {
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            return (new ChatCompletionChunk(null, null, null, null, IsEnd: true), false);
+        }
+
+        var (_, hasText, finishReason, model, usage) = Parse(data, "delta"u8, copyText: false, knownModel);
+        return (new ChatCompletionChunk(null, finishReason, model, usage, IsEnd: false), hasText);
     }
 
     /// <summary>Parses a whole answer (a <c>chat.completion</c>). Its text is empty when its first choice has none.</summary>
     public static ChatCompletionAnswer ParseAnswer(ReadOnlySpan<byte> json)
     {
-        var (content, finishReason, model, usage) = Parse(json, "message"u8);
+        var (content, _, finishReason, model, usage) = Parse(json, "message"u8, copyText: true, knownModel: null);
         return new ChatCompletionAnswer(content ?? string.Empty, finishReason, model, usage);
     }
 
     /// <summary>Reads a completion or a chunk: <paramref name="messageName"/> is the name of the object that carries a
-    /// choice's text (<c>message</c> or <c>delta</c>).</summary>
-    private static (string? Content, string? FinishReason, string? Model, TokenUsage? Usage) Parse(ReadOnlySpan<byte> data, ReadOnlySpan<byte> messageName)
+    /// choice's text (<c>message</c> or <c>delta</c>); the text is copied only with <paramref name="copyText"/>.</summary>
+    private static (string? Content, bool HasText, string? FinishReason, string? Model, TokenUsage? Usage) Parse(ReadOnlySpan<byte> data,
+        ReadOnlySpan<byte> messageName, bool copyText, string? knownModel)
     {
         var reader = new Utf8JsonReader(data);
         Expect(ref reader, JsonTokenType.StartObject);
         string? content = null, finishReason = null, model = null;
+        var hasText = false;
         TokenUsage? usage = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
@@ -147,14 +164,14 @@ internal static class ChatCompletionsWire
             {
                 if (ValueIs(ref reader, JsonTokenType.StartArray))
                 {
-                    ReadChoices(ref reader, messageName, ref content, ref finishReason);
+                    ReadChoices(ref reader, messageName, copyText, ref content, ref hasText, ref finishReason);
                 }
             }
             else if (reader.ValueTextEquals("model"u8))
             {
                 if (ValueIs(ref reader, JsonTokenType.String) && !reader.ValueSpan.IsEmpty)
                 {
-                    model = reader.GetString();
+                    model = knownModel is not null && reader.ValueTextEquals(knownModel) ? knownModel : reader.GetString();
                 }
             }
             else if (reader.ValueTextEquals("usage"u8))
@@ -179,16 +196,19 @@ internal static class ChatCompletionsWire
             throw new JsonException("A chat completion has something after its object.");
         }
 
-        return (content, finishReason, model, usage);
+        return (content, hasText, finishReason, model, usage);
     }
 
     /// <summary>Reads <c>choices</c> (the reader on its start); keeps the text and finish reason of choice 0.</summary>
-    private static void ReadChoices(ref Utf8JsonReader reader, ReadOnlySpan<byte> messageName, ref string? content, ref string? finishReason)
+    private static void ReadChoices(ref Utf8JsonReader reader, ReadOnlySpan<byte> messageName, bool copyText, ref string? content,
+        ref bool hasText, ref string? finishReason)
     {
+        var gotContent = false;
         while (Next(ref reader) == JsonTokenType.StartObject)
         {
             var index = 0;
             string? choiceContent = null, choiceFinish = null;
+            bool choiceHasText = false, choiceIsString = false;
             while (Next(ref reader) == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("index"u8))
@@ -209,7 +229,7 @@ internal static class ChatCompletionsWire
                 {
                     if (ValueIs(ref reader, JsonTokenType.StartObject))
                     {
-                        choiceContent = ReadContent(ref reader);
+                        choiceContent = ReadContent(ref reader, copyText, out choiceIsString, out choiceHasText);
                     }
                 }
                 else
@@ -220,23 +240,35 @@ internal static class ChatCompletionsWire
 
             if (index == 0)
             {
-                content ??= choiceContent;
+                // The first choice 0 with a string content gives the text.
+                if (!gotContent && choiceIsString)
+                {
+                    gotContent = true;
+                    content = choiceContent;
+                    hasText = choiceHasText;
+                }
+
                 finishReason ??= choiceFinish;
             }
         }
     }
 
-    /// <summary>Reads a <c>message</c> or <c>delta</c> object (the reader on its start); returns its <c>content</c>.</summary>
-    private static string? ReadContent(ref Utf8JsonReader reader)
+    /// <summary>Reads a <c>message</c> or <c>delta</c> object (the reader on its start); returns its <c>content</c>
+    /// (only with <paramref name="copy"/>) and whether that is a non-empty string.</summary>
+    private static string? ReadContent(ref Utf8JsonReader reader, bool copy, out bool isString, out bool hasText)
     {
         string? content = null;
+        isString = false;
+        hasText = false;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("content"u8))
             {
                 if (ValueIs(ref reader, JsonTokenType.String))
                 {
-                    content = reader.GetString();
+                    isString = true;
+                    hasText = reader.HasValueSequence ? reader.ValueSequence.Length > 0 : reader.ValueSpan.Length > 0;
+                    content = copy ? reader.GetString() : null;
                 }
             }
             else

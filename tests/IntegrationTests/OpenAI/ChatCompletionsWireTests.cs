@@ -13,6 +13,43 @@ public sealed class ChatCompletionsWireTests
 {
     private static ChatCompletionChunk Parse(string data) => ChatCompletionsWire.ParseChunk(Encoding.UTF8.GetBytes(data));
 
+    [TestCase("""{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[]}""")]
+    [TestCase("""{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}],"model":"gpt-4o-mini"}""")]
+    [TestCase("""{"choices":[{"index":0,"delta":{"content":"Hel\u006co"}}],"model":"gpt-4o-mini"}""")]
+    [TestCase("""{"choices":[{"index":1,"delta":{"content":"other"}},{"index":0,"delta":{"content":""}},{"index":0,"delta":{"content":"late"}}],"model":"gpt-4o-mini"}""")]
+    [TestCase("""{"choices":[{"index":0,"delta":{"content":null}},{"index":0,"delta":{"content":"late"}}],"model":"gpt-4o-mini-2024"}""")]
+    [TestCase("""{"choices":[{"index":0,"delta":{},"finish_reason":"STOP"}],"model":"gpt-4o-mini"}""")]
+    [TestCase("""{"choices":[],"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}""")]
+    [TestCase("[DONE]")]
+    public void ARelayedChunkIsReadAsAParsedOneWithoutItsText(string data)
+    {
+        var bytes = Encoding.UTF8.GetBytes(data);
+        var parsed = ChatCompletionsWire.ParseChunk(bytes);
+
+        var (relayed, hasText) = ChatCompletionsWire.ParseRelayedChunk(bytes, "gpt-4o-mini");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(relayed, Is.EqualTo(parsed with { Content = null }));
+            Assert.That(hasText, Is.EqualTo(parsed.Content is { Length: > 0 }));
+        });
+    }
+
+    [Test]
+    public void ARelayedChunkNamingTheKnownModelReusesItsString()
+    {
+        var known = new string("gpt-4o-mini".AsSpan());
+
+        var (chunk, _) = ChatCompletionsWire.ParseRelayedChunk("""{"choices":[],"model":"gpt-4o-mini"}"""u8, known);
+
+        Assert.That(chunk.Model, Is.SameAs(known));
+    }
+
+    [Test]
+    public void ARelayedChunkWithAnErrorThrowsAsAParsedOne() =>
+        Assert.That(() => ChatCompletionsWire.ParseRelayedChunk("""{"error":{"code":"server_error","message":"x"}}"""u8, null),
+            Throws.InstanceOf<UpstreamException>());
+
     [Test]
     public void TheFirstAzureChunkCarriesNoTextAndNoModel()
     {
