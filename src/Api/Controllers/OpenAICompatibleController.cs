@@ -45,14 +45,7 @@ public sealed partial class OpenAICompatibleController : ControllerBase
     [HttpPost("v1/chat/completions")]
     [Consumes("application/json")]
     [ProducesResponseType<OpenAIChatCompletion>(StatusCodes.Status200OK, "application/json", "text/event-stream")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status400BadRequest, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status403Forbidden, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status404NotFound, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status502BadGateway, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status504GatewayTimeout, "application/json")]
+    [OpenAIErrors]
     [OpenAIRequestBody]
     public async Task<IActionResult> CreateChatCompletion(CancellationToken cancellationToken)
     {
@@ -85,14 +78,7 @@ public sealed partial class OpenAICompatibleController : ControllerBase
     [HttpPost("deployments/{deployment}/chat/completions")]
     [Consumes("application/json")]
     [ProducesResponseType<OpenAIChatCompletion>(StatusCodes.Status200OK, "application/json", "text/event-stream")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status400BadRequest, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status403Forbidden, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status404NotFound, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status502BadGateway, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable, "application/json")]
-    [ProducesResponseType<OpenAIErrorResponse>(StatusCodes.Status504GatewayTimeout, "application/json")]
+    [OpenAIErrors]
     [OpenAIRequestBody]
     public async Task<IActionResult> CreateDeploymentChatCompletion(string deployment, [FromQuery(Name = "api-version")] string? apiVersion,
         CancellationToken cancellationToken)
