@@ -45,6 +45,11 @@ public static class OpenApiSetup
                 Version = "v1",
                 Description = OpenAIDescription,
             });
+            // Swashbuckle's default puts ungrouped operations in every document; the OpenAI-compatible document holds its
+            // own routes only, and the main document everything else.
+            options.DocInclusionPredicate((document, operation) => document == OpenAIDocumentName
+                ? operation.GroupName == OpenAIDocumentName
+                : operation.GroupName is null || operation.GroupName == document);
             options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
             options.OperationFilter<OpenAICompatible.OpenAIRequestBodyOperationFilter>();
             options.SupportNonNullableReferenceTypes();

@@ -31,6 +31,7 @@ public sealed class OpenAICompatibleDocumentTests
             {
                 "/openai/v1/chat/completions", "/openai/deployments/{deployment}/chat/completions", "/openai/v1/models", "/openai/v1/models/{model}",
             }));
+            Assert.That(paths.EnumerateObject().Select(p => p.Name), Has.All.StartsWith("/openai/"), "the OpenAI-compatible routes only");
             Assert.That(create.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").ValueKind,
                 Is.EqualTo(JsonValueKind.Object));
             Assert.That(create.GetProperty("responses").EnumerateObject().Select(r => r.Name), Is.SupersetOf(new[] { "200", "400", "401", "404", "429" }));
