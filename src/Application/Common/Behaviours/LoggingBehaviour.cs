@@ -5,7 +5,8 @@ using Wrapper.Application.Common.Exceptions;
 namespace Wrapper.Application.Common.Behaviours;
 
 /// <summary>Logs each request's name, duration and outcome. Never logs the request's content: prompts may be
-/// personal data.</summary>
+/// personal data. A success is logged at Debug: the request log's one line per request (method, path, status, time)
+/// already says it at Information, and a second line per request cost measurable CPU under load (bench/).</summary>
 public sealed class LoggingBehaviour<TRequest, TResponse> : IPipelineBehavior<TRequest, TResponse>
 {
     private readonly ILogger<LoggingBehaviour<TRequest, TResponse>> _logger;
@@ -19,7 +20,7 @@ public sealed class LoggingBehaviour<TRequest, TResponse> : IPipelineBehavior<TR
         try
         {
             var response = await next().ConfigureAwait(false);
-            _logger.LogInformation("Handled {Request} in {ElapsedMs:0.0} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _logger.LogDebug("Handled {Request} in {ElapsedMs:0.0} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response;
         }
         catch (UpstreamException ex)

@@ -25,7 +25,7 @@ public sealed class LoggingBehaviourTests
     private static readonly ChatCompletion Answer = new("fine", "gpt-4o", "stop", new TokenUsage(1, 1));
 
     [Test]
-    public async Task Success_ReturnsTheHandlersResponseAndLogsTheRequestName()
+    public async Task Success_ReturnsTheHandlersResponseAndLogsTheRequestNameAtDebug()
     {
         var response = await _behaviour.Handle(new GetCompletion(PrivatePrompt), CancellationToken.None, () => Task.FromResult(Answer));
 
@@ -33,7 +33,7 @@ public sealed class LoggingBehaviourTests
         var entry = _recorder.Entries.Single();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(entry.Level, Is.EqualTo(LogLevel.Information));
+            Assert.That(entry.Level, Is.EqualTo(LogLevel.Debug));
             Assert.That(entry.Values["Request"], Is.EqualTo(nameof(GetCompletion)));
             Assert.That(entry.Values, Does.ContainKey("ElapsedMs"));
         }
