@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 using Wrapper.Application.Common.Exceptions;
 
 namespace Wrapper.Api.Errors;
@@ -19,11 +20,11 @@ public sealed class ApiExceptionHandler : IExceptionHandler
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        // A cancellation, or a body cut short, because the client went away: nobody is listening any more. Record it
+        // (logs show 499) and write nothing.
+        if (exception is OperationCanceledException or BadHttpRequestException && httpContext.RequestAborted.IsCancellationRequested)
         {
-            // Nobody is listening any more: record it (logs show 499) and write nothing.
-            httpContext.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-            return true;
+            return ClientLeft(httpContext);
         }
 
         var problem = ApiProblem.FromException(exception);
@@ -33,6 +34,24 @@ public sealed class ApiExceptionHandler : IExceptionHandler
             problem = ApiProblem.InternalError();
         }
 
-        return await problem.TryWriteAsync(httpContext, exception);
+        try
+        {
+            return await problem.TryWriteAsync(httpContext, exception);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while its answer was being written (a body it cut short ends here).
+            return ClientLeft(httpContext);
+        }
+    }
+
+    private static bool ClientLeft(HttpContext httpContext)
+    {
+        if (!httpContext.Response.HasStarted)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+        }
+
+        return true;
     }
 }

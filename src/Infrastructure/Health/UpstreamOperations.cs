@@ -32,7 +32,8 @@ public sealed class UpstreamOperations
             ModelsUri = new Uri(v1, "models");
             ChatTemplate = v1.AbsolutePath + "chat/completions";
             ModelsTemplate = v1.AbsolutePath + "models";
-            _chatUri = _ => new Uri(v1, "chat/completions");
+            var chat = new Uri(v1, "chat/completions");
+            _chatUri = _ => chat;
         }
         else
         {
@@ -44,7 +45,11 @@ public sealed class UpstreamOperations
             var prefix = new Uri(root + "/").AbsolutePath;
             ChatTemplate = prefix + "openai/deployments/{deployment}/chat/completions" + query;
             ModelsTemplate = prefix + "openai/models" + query;
-            _chatUri = deployment => new Uri(root + "/openai/deployments/" + Uri.EscapeDataString(deployment) + "/chat/completions" + query);
+            // Built once per deployment (a handful, from configuration), not on every call.
+            var byDeployment = new System.Collections.Concurrent.ConcurrentDictionary<string, Uri>(StringComparer.Ordinal);
+            _chatUri = deployment => byDeployment.TryGetValue(deployment, out var uri)
+                ? uri
+                : byDeployment.GetOrAdd(deployment, d => new Uri(root + "/openai/deployments/" + Uri.EscapeDataString(d) + "/chat/completions" + query));
         }
     }
 

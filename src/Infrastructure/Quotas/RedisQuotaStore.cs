@@ -34,6 +34,9 @@ public sealed class RedisQuotaStore
 
     // KEYS: requests, minute tokens, period tokens, reservation. ARGV: tokens, request limit, token limit, quota,
     // minute keys' expiry (unix ms), period key's expiry (unix ms), reservation lifetime (ms).
+    // A counter's expiry is set by the call that created it (the count equals this call's own increment), in the same
+    // script, so no counter exists without one; later calls leave it (three commands fewer per check: bench/).
+    // Corrections only change counters that exist (EXISTS), so they never create one.
     // Returns {refusal (0 none, 1 requests, 2 tokens per minute, 3 quota), requests, minute tokens, period tokens}.
     private const string ReserveScript = """
         local tokens = tonumber(ARGV[1])
@@ -48,16 +51,16 @@ public sealed class RedisQuotaStore
         if quota > 0 and tokens > 0 and q + tokens > quota then return {3, r, t, q} end
         if rpm > 0 then
           r = redis.call('INCR', KEYS[1])
-          redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+          if r == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
         end
         if tokens > 0 then
           if tpm > 0 then
             t = redis.call('INCRBY', KEYS[2], tokens)
-            redis.call('PEXPIREAT', KEYS[2], ARGV[5])
+            if t == tokens then redis.call('PEXPIREAT', KEYS[2], ARGV[5]) end
           end
           if quota > 0 then
             q = redis.call('INCRBY', KEYS[3], tokens)
-            redis.call('PEXPIREAT', KEYS[3], ARGV[6])
+            if q == tokens then redis.call('PEXPIREAT', KEYS[3], ARGV[6]) end
           end
           redis.call('SET', KEYS[4], tokens, 'PX', ARGV[7])
         end
