@@ -10,6 +10,8 @@ namespace Wrapper.Infrastructure.Quotas;
 /// <summary>
 /// The counters in Redis, shared by every instance. One round trip per check: a Lua script reads the client's counters,
 /// decides, and (when it admits) counts the request and the reserved tokens and records the reservation, atomically.
+/// A client's checks that arrive while one of its calls is on its way share the next call (one script call decides them
+/// in turn), so under load a round trip serves many requests and Redis works once per batch, not per request.
 /// The correction is a second script that applies a reservation's difference at most once: it deletes the reservation's
 /// key and applies the difference only if that key was still there; one call corrects any number of one client's
 /// reservations. Keys carry TTLs (the end of their window plus a minute for late corrections; reservations an hour),
@@ -32,39 +34,49 @@ public sealed class RedisQuotaStore
     /// <summary>Above this many clients the key cache starts again (a flood of anonymous addresses only).</summary>
     private const int CachedClients = 10_000;
 
-    // KEYS: requests, minute tokens, period tokens, reservation. ARGV: tokens, request limit, token limit, quota,
-    // minute keys' expiry (unix ms), period key's expiry (unix ms), reservation lifetime (ms).
+    // Decides any number of one client's reservations in one window, in order, each against the counts the ones before
+    // it left, exactly as that many calls of one reservation each would (the script runs atomically).
+    // KEYS: requests, minute tokens, period tokens, then each reservation's key. ARGV: minute keys' expiry (unix ms),
+    // period key's expiry (unix ms), reservation lifetime (ms), then per reservation: tokens, request limit, token limit,
+    // quota. Returns per reservation {refusal (0 none, 1 requests, 2 tokens per minute, 3 quota), requests, minute
+    // tokens, period tokens}.
     // A counter's expiry is set by the call that created it (the count equals this call's own increment), in the same
-    // script, so no counter exists without one; later calls leave it (three commands fewer per check: bench/).
-    // Corrections only change counters that exist (EXISTS), so they never create one.
-    // Returns {refusal (0 none, 1 requests, 2 tokens per minute, 3 quota), requests, minute tokens, period tokens}.
+    // script, so no counter exists without one; later calls leave it. Corrections only change counters that exist
+    // (EXISTS), so they never create one.
     private const string ReserveScript = """
-        local tokens = tonumber(ARGV[1])
-        local rpm = tonumber(ARGV[2])
-        local tpm = tonumber(ARGV[3])
-        local quota = tonumber(ARGV[4])
-        local r = tonumber(redis.call('GET', KEYS[1]) or '0')
-        local t = tonumber(redis.call('GET', KEYS[2]) or '0')
-        local q = tonumber(redis.call('GET', KEYS[3]) or '0')
-        if rpm > 0 and r + 1 > rpm then return {1, r, t, q} end
-        if tpm > 0 and tokens > 0 and t > 0 and t + tokens > tpm then return {2, r, t, q} end
-        if quota > 0 and tokens > 0 and q + tokens > quota then return {3, r, t, q} end
-        if rpm > 0 then
-          r = redis.call('INCR', KEYS[1])
-          if r == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
-        end
-        if tokens > 0 then
-          if tpm > 0 then
-            t = redis.call('INCRBY', KEYS[2], tokens)
-            if t == tokens then redis.call('PEXPIREAT', KEYS[2], ARGV[5]) end
+        local now = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+        local r = tonumber(now[1] or '0')
+        local t = tonumber(now[2] or '0')
+        local q = tonumber(now[3] or '0')
+        local dr, dt, dq = 0, 0, 0
+        local out = {}
+        for i = 1, (#ARGV - 3) / 4 do
+          local a = 3 + (i - 1) * 4
+          local tokens = tonumber(ARGV[a + 1])
+          local rpm = tonumber(ARGV[a + 2])
+          local tpm = tonumber(ARGV[a + 3])
+          local quota = tonumber(ARGV[a + 4])
+          local refusal = 0
+          if rpm > 0 and r + 1 > rpm then refusal = 1
+          elseif tpm > 0 and tokens > 0 and t > 0 and t + tokens > tpm then refusal = 2
+          elseif quota > 0 and tokens > 0 and q + tokens > quota then refusal = 3
+          else
+            if rpm > 0 then r = r + 1; dr = dr + 1 end
+            if tokens > 0 then
+              if tpm > 0 then t = t + tokens; dt = dt + tokens end
+              if quota > 0 then q = q + tokens; dq = dq + tokens end
+              redis.call('SET', KEYS[3 + i], tokens, 'PX', ARGV[3])
+            end
           end
-          if quota > 0 then
-            q = redis.call('INCRBY', KEYS[3], tokens)
-            if q == tokens then redis.call('PEXPIREAT', KEYS[3], ARGV[6]) end
-          end
-          redis.call('SET', KEYS[4], tokens, 'PX', ARGV[7])
+          out[#out + 1] = refusal
+          out[#out + 1] = r
+          out[#out + 1] = t
+          out[#out + 1] = q
         end
-        return {0, r, t, q}
+        if dr > 0 and redis.call('INCRBY', KEYS[1], dr) == dr then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+        if dt > 0 and redis.call('INCRBY', KEYS[2], dt) == dt then redis.call('PEXPIREAT', KEYS[2], ARGV[1]) end
+        if dq > 0 and redis.call('INCRBY', KEYS[3], dq) == dq then redis.call('PEXPIREAT', KEYS[3], ARGV[2]) end
+        return out
         """;
 
     // KEYS: per correction, its minute tokens, period tokens and reservation (3 keys each, all of one client).
@@ -87,49 +99,199 @@ public sealed class RedisQuotaStore
         return applied
         """;
 
+    /// <summary>Most reservations decided in one script call.</summary>
+    public const int MaxBatch = 128;
+
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, ClientKeys> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
     public RedisQuotaStore(string keyPrefix)
     {
         _prefix = keyPrefix + "quota:";
     }
 
-    public async Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now)
+    /// <summary>Reserves <paramref name="request"/> in one round trip. While a call for the same client is on its way,
+    /// the client's further reservations wait for it and then go together, in one script call (at most
+    /// <see cref="MaxBatch"/>): under load a round trip serves many requests, alone it serves one at once. Each is decided
+    /// in turn, as separate calls would be.</summary>
+    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(request);
-        var limits = request.Limits;
-        var minute = QuotaWindows.Minute(now);
-        var period = QuotaWindows.Period(now, limits.QuotaPeriod);
-        var keys = KeysOf(request.Client, minute.Id, period.Id);
-        var id = Guid.NewGuid().ToString("N");
-        var result = (RedisResult[]?)await database.ScriptEvaluateAsync(ReserveScript,
-        [
-            keys.Requests,
-            keys.MinuteTokens,
-            keys.PeriodTokens,
-            keys.Reservation(id),
-        ],
-        [
-            request.Tokens,
-            limits.RequestsPerMinute,
-            limits.TokensPerMinute,
-            limits.TokenQuota,
-            keys.MinuteExpiry,
-            (period.EndsAt + Grace).ToUnixTimeMilliseconds(),
-            (long)ReservationLifetime.TotalMilliseconds,
-        ]).ConfigureAwait(false) ?? throw new RedisException("The quota script returned nothing.");
-
-        var refused = (long)result[0] switch
+        var pending = new PendingReservation(request, now);
+        while (true)
         {
-            1 => QuotaLimit.RequestsPerMinute,
-            2 => QuotaLimit.TokensPerMinute,
-            3 => QuotaLimit.TokenQuota,
-            _ => (QuotaLimit?)null,
-        };
-        var reservation = refused is null ? new QuotaReservation(id, request.Client, minute.Id, period.Id, request.Tokens, StoreName) : null;
-        return QuotaArithmetic.Decide(request, now, refused, (long)result[1], (long)result[2], (long)result[3], reservation);
+            var lane = _lanes.GetOrAdd(request.Client, static client => new Lane(client));
+            lock (lane)
+            {
+                if (lane.Retired)
+                {
+                    continue; // went idle and was let go since it was looked up: take the client's current lane
+                }
+
+                lane.Queue.Add(pending);
+                if (lane.Sending)
+                {
+                    return pending.Decision.Task;
+                }
+
+                lane.Sending = true;
+            }
+
+            return SendFirstAsync(database, lane, pending);
+        }
+    }
+
+    /// <summary>The caller that found its client's lane idle sends what is queued (its own reservation, and any that came
+    /// meanwhile) and has its answer without a thread switch; whatever queued up during that call is sent on in the
+    /// background.</summary>
+    private async Task<QuotaDecision> SendFirstAsync(IDatabase database, Lane lane, PendingReservation own)
+    {
+        await SendQueuedAsync(database, lane, once: true).ConfigureAwait(false);
+        return await own.Decision.Task.ConfigureAwait(false);
+    }
+
+    private async Task SendQueuedAsync(IDatabase database, Lane lane, bool once)
+    {
+        while (TakeBatch(lane) is { } batch)
+        {
+            await DecideAsync(database, batch).ConfigureAwait(false);
+            if (once)
+            {
+                bool more;
+                lock (lane)
+                {
+                    more = lane.Queue.Count > 0;
+                    if (!more)
+                    {
+                        Idle(lane);
+                    }
+                }
+
+                if (more)
+                {
+                    _ = Task.Run(() => SendQueuedAsync(database, lane, once: false));
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>The next batch of a lane (its oldest reservations, at most <see cref="MaxBatch"/>); null, and the lane
+    /// let go, when none is waiting. A lane that is not sending has nothing queued.</summary>
+    private List<PendingReservation>? TakeBatch(Lane lane)
+    {
+        lock (lane)
+        {
+            if (lane.Queue.Count == 0)
+            {
+                Idle(lane);
+                return null;
+            }
+
+            if (lane.Queue.Count <= MaxBatch)
+            {
+                var all = lane.Queue;
+                lane.Queue = [];
+                return all;
+            }
+
+            var batch = lane.Queue.GetRange(0, MaxBatch);
+            lane.Queue.RemoveRange(0, MaxBatch);
+            return batch;
+        }
+    }
+
+    /// <summary>Lets an idle lane go (under its lock), so that a lane exists only while its client has a call on its
+    /// way: no lane is kept per client that came once.</summary>
+    private void Idle(Lane lane)
+    {
+        lane.Sending = false;
+        lane.Retired = true;
+        _lanes.TryRemove(new KeyValuePair<string, Lane>(lane.Client, lane));
+    }
+
+    /// <summary>Decides one batch of one client's reservations (one script call per window among them) and completes
+    /// each one's task with its decision, or with the failure.</summary>
+    private async Task DecideAsync(IDatabase database, List<PendingReservation> batch)
+    {
+        try
+        {
+            var first = batch[0];
+            var window = WindowOf(first);
+            if (batch.TrueForAll(p => WindowOf(p) == window))
+            {
+                await DecideWindowAsync(database, batch).ConfigureAwait(false);
+            }
+            else
+            {
+                // A minute or period boundary fell inside the batch: each window's keys in their own call.
+                foreach (var group in batch.GroupBy(WindowOf))
+                {
+                    await DecideWindowAsync(database, group.ToList()).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Decision.TrySetException(ex);
+            }
+        }
+    }
+
+    private static (long Minute, string Period) WindowOf(PendingReservation pending) =>
+        (QuotaWindows.Minute(pending.Now).Id, QuotaWindows.Period(pending.Now, pending.Request.Limits.QuotaPeriod).Id);
+
+    private async Task DecideWindowAsync(IDatabase database, List<PendingReservation> batch)
+    {
+        var first = batch[0];
+        var minute = QuotaWindows.Minute(first.Now);
+        var period = QuotaWindows.Period(first.Now, first.Request.Limits.QuotaPeriod);
+        var keys = KeysOf(first.Request.Client, minute.Id, period.Id);
+        var scriptKeys = new RedisKey[3 + batch.Count];
+        scriptKeys[0] = keys.Requests;
+        scriptKeys[1] = keys.MinuteTokens;
+        scriptKeys[2] = keys.PeriodTokens;
+        var args = new RedisValue[3 + (4 * batch.Count)];
+        args[0] = keys.MinuteExpiry;
+        args[1] = (period.EndsAt + Grace).ToUnixTimeMilliseconds();
+        args[2] = (long)ReservationLifetime.TotalMilliseconds;
+        var ids = new string[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var request = batch[i].Request;
+            ids[i] = Guid.NewGuid().ToString("N");
+            scriptKeys[3 + i] = keys.Reservation(ids[i]);
+            args[3 + (4 * i)] = request.Tokens;
+            args[4 + (4 * i)] = request.Limits.RequestsPerMinute;
+            args[5 + (4 * i)] = request.Limits.TokensPerMinute;
+            args[6 + (4 * i)] = request.Limits.TokenQuota;
+        }
+
+        var result = (RedisResult[]?)await database.ScriptEvaluateAsync(ReserveScript, scriptKeys, args).ConfigureAwait(false);
+        if (result is null || result.Length != 4 * batch.Count)
+        {
+            throw new RedisException("The quota script returned an unexpected answer.");
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (request, now) = (batch[i].Request, batch[i].Now);
+            var refused = (long)result[4 * i] switch
+            {
+                1 => QuotaLimit.RequestsPerMinute,
+                2 => QuotaLimit.TokensPerMinute,
+                3 => QuotaLimit.TokenQuota,
+                _ => (QuotaLimit?)null,
+            };
+            var reservation = refused is null ? new QuotaReservation(ids[i], request.Client, minute.Id, period.Id, request.Tokens, StoreName) : null;
+            batch[i].Decision.TrySetResult(QuotaArithmetic.Decide(request, now, refused,
+                (long)result[(4 * i) + 1], (long)result[(4 * i) + 2], (long)result[(4 * i) + 3], reservation));
+        }
     }
 
     /// <summary>Applies the correction; true when it was applied now, false when it had been already (or expired).</summary>
@@ -206,6 +368,24 @@ public sealed class RedisQuotaStore
 
     private static string Hash(string client) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(client)).AsSpan(0, 8));
+
+    /// <summary>A client's reservations waiting for the call on its way, and whether one is.</summary>
+    private sealed class Lane(string client)
+    {
+        public string Client { get; } = client;
+        public List<PendingReservation> Queue { get; set; } = [];
+        public bool Sending { get; set; }
+        public bool Retired { get; set; }
+    }
+
+    private sealed class PendingReservation(QuotaRequest request, DateTimeOffset now)
+    {
+        public QuotaRequest Request { get; } = request;
+        public DateTimeOffset Now { get; } = now;
+
+        /// <summary>Completed by whichever call decides it; its awaiters continue on the thread pool, not in that call.</summary>
+        public TaskCompletionSource<QuotaDecision> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private sealed class ClientKeys
     {

@@ -191,4 +191,82 @@ public sealed class RedisQuotaStoreTests
         Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(bob, limits, 0), now)).Admitted, Is.True);
         Assert.That(_store.Keys(alice, 1, "d", "x").Select(k => k.ToString()), Has.None.Contains(alice[7..]));
     }
+
+    [Test]
+    public async Task ConcurrentReservationsOfOneClientShouldBeDecidedInTurnAsSeparateCallsWouldBe()
+    {
+        var client = NewClient();
+        // 300 at once against 150 requests and 100,000 tokens a minute: exactly 150 admitted (the request limit comes
+        // first), however they were batched, and the counters hold exactly what was admitted.
+        var limits = new ClientLimits(150, 100_000, 0, QuotaPeriod.Daily);
+        var now = DateTimeOffset.UtcNow;
+        var callsBefore = await ScriptCallsAsync();
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => Task.Run(() =>
+            _store.ReserveAsync(_database, new QuotaRequest(client, limits, 10), now))));
+
+        var admitted = decisions.Where(d => d.Admitted).ToList();
+        var keys = _store.Keys(client, admitted[0].Reservation!.Minute, admitted[0].Reservation!.Period, "x");
+        var calls = await ScriptCallsAsync() - callsBefore;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(admitted, Has.Count.EqualTo(150));
+            Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Refused), Has.All.EqualTo(QuotaLimit.RequestsPerMinute));
+            Assert.That(admitted.Select(d => d.Reservation!.Id).Distinct().Count(), Is.EqualTo(150));
+            Assert.That(admitted.Select(d => d.RemainingRequests).Distinct().Count(), Is.EqualTo(150), "each saw the count the ones before it left");
+            Assert.That((long)await _database.StringGetAsync(keys[0]), Is.EqualTo(150));
+            Assert.That((long)await _database.StringGetAsync(keys[1]), Is.EqualTo(1500));
+            Assert.That(calls, Is.LessThan(300), "reservations that waited for a call on its way went together");
+        });
+
+        async Task<long> ScriptCallsAsync()
+        {
+            await using var admin = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
+            var stats = (string?)await admin.GetDatabase().ExecuteAsync("INFO", "commandstats") ?? string.Empty;
+            var line = stats.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(',')[0]["cmdstat_evalsha:calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Test]
+    public async Task ReservationsOfOneBatchThatStraddleAMinuteShouldEachCountInTheirOwnMinute()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(1000, 0, 0, QuotaPeriod.Daily);
+        var minute = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 * 60);
+        var before = minute.AddMilliseconds(-1);
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() =>
+            _store.ReserveAsync(_database, new QuotaRequest(client, limits, 0), i % 2 == 0 ? before : minute))));
+
+        var earlier = _store.Keys(client, QuotaWindows.Minute(before).Id, "d", "x")[0];
+        var later = _store.Keys(client, QuotaWindows.Minute(minute).Id, "d", "x")[0];
+        Assert.Multiple(async () =>
+        {
+            Assert.That(decisions, Has.All.Matches<QuotaDecision>(d => d.Admitted));
+            Assert.That((long)await _database.StringGetAsync(earlier), Is.EqualTo(50));
+            Assert.That((long)await _database.StringGetAsync(later), Is.EqualTo(50));
+        });
+    }
+
+    [Test]
+    public async Task ReservationsWaitingForARedisThatFailsShouldAllFail()
+    {
+        var client = NewClient();
+        var limits = new ClientLimits(1000, 0, 0, QuotaPeriod.Daily);
+        await using var gone = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var database = gone.GetDatabase();
+        await gone.CloseAsync();
+
+        var attempts = Enumerable.Range(0, 20).Select(_ => Task.Run(() =>
+            _store.ReserveAsync(database, new QuotaRequest(client, limits, 0), DateTimeOffset.UtcNow))).ToList();
+
+        foreach (var attempt in attempts)
+        {
+            Assert.That(async () => await attempt, Throws.InstanceOf<Exception>());
+        }
+
+        // The lane is free again: the next reservation goes through a working connection.
+        Assert.That((await _store.ReserveAsync(_database, new QuotaRequest(client, limits, 0), DateTimeOffset.UtcNow)).Admitted, Is.True);
+    }
 }
