@@ -123,24 +123,70 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before answering:{Environment.NewLine}{Output}");
+                var output = Output;
+                throw output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                    ? new PortTakenException($"{Name}: port {Address.Port} was taken before it could listen:{Environment.NewLine}{output}")
+                    : new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before answering:{Environment.NewLine}{output}");
             }
 
             try
             {
-                // Any HTTP answer (even a 404) means Kestrel is up and the app is built.
+                // Any HTTP answer (even a 404) means Kestrel is up and the app is built, if it came from this process: under
+                // load another test's process can take the port between FreePort() and this start, answer in its place,
+                // and leave this one unable to bind (it then exits, below).
                 using var response = await client.GetAsync(new Uri(Address, "_alive"));
-                return;
+                if (ListensOnItsPort())
+                {
+                    return;
+                }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new TimeoutException($"{Name} did not answer on {Address} within {timeout.TotalSeconds} s:{Environment.NewLine}{Output}");
-                }
-
-                await Task.Delay(100);
             }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Name} did not answer on {Address} within {timeout.TotalSeconds} s:{Environment.NewLine}{Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Whether this process holds the socket listening on its port (Linux: the LISTEN entries of
+    /// <c>/proc/net/tcp</c> and <c>tcp6</c> against the sockets among <c>/proc/&lt;pid&gt;/fd</c>); true where that
+    /// cannot be read.</summary>
+    private bool ListensOnItsPort()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        try
+        {
+            var inodes = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists))
+            {
+                foreach (var line in File.ReadLines(table).Skip(1))
+                {
+                    var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (fields.Length > 9 && fields[3] == "0A"
+                        && int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], System.Globalization.NumberStyles.HexNumber,
+                            System.Globalization.CultureInfo.InvariantCulture) == Address.Port)
+                    {
+                        inodes.Add(fields[9]);
+                    }
+                }
+            }
+
+            return Directory.EnumerateFiles($"/proc/{_process.Id}/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget)
+                .Any(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(target[8..^1]));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return true;
         }
     }
 
@@ -171,3 +217,7 @@ public sealed class ChildProcess : IAsyncDisposable
         return port;
     }
 }
+
+/// <summary>The port given to a child was taken by another process between <see cref="ChildProcess.FreePort"/> and the
+/// child's start: start it again on another.</summary>
+public sealed class PortTakenException(string message) : Exception(message);

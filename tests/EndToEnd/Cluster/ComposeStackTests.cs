@@ -44,9 +44,21 @@ public sealed partial class ComposeStackTests
         {
             foreach (var (service, project) in new[] { ("simulator", "Simulator"), ("api-1", "Api"), ("gateway", "Gateway") })
             {
-                var environment = Environment(services[service], ports);
-                TestContext.Progress.WriteLine($"{service}: {string.Join(", ", environment.Keys.Order(StringComparer.Ordinal))}");
-                started.Add(await ChildProcess.StartAsync(service, BuildOutput.Dll(project), ports[service], environment, StartTimeout));
+                for (var attempt = 1; ; attempt++)
+                {
+                    var environment = Environment(services[service], ports);
+                    TestContext.Progress.WriteLine($"{service}: {string.Join(", ", environment.Keys.Order(StringComparer.Ordinal))}");
+                    try
+                    {
+                        started.Add(await ChildProcess.StartAsync(service, BuildOutput.Dll(project), ports[service], environment, StartTimeout));
+                        break;
+                    }
+                    catch (PortTakenException) when (attempt < 3)
+                    {
+                        // Another test's process took the port first; the services started after this one read the new one.
+                        ports[service] = ChildProcess.FreePort();
+                    }
+                }
             }
 
             var gateway = started[^1];
