@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Wrapper.Api.Errors;
+using Wrapper.Api.Streaming;
 using Wrapper.Application.Chat;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.OpenAICompatible;
@@ -66,7 +67,7 @@ public sealed class OpenAIEventStream : IActionResult
                 if (unflushed > 0 && (first || !next.IsCompleted || unflushed >= MaxEventsPerFlush))
                 {
                     first = false;
-                    await FlushBeforeAsync(response, next, aborted);
+                    await StreamFlush.FlushBeforeAsync(response, next, aborted);
                     unflushed = 0;
                 }
 
@@ -89,27 +90,6 @@ public sealed class OpenAIEventStream : IActionResult
         {
             logger.LogError(ex, "OpenAI-compatible stream failed after it had started");
             await WriteErrorAsync(response, ApiProblem.InternalError("The answer broke off. Quote the correlation id when reporting it."), aborted);
-        }
-    }
-
-    private static async Task FlushBeforeAsync(HttpResponse response, ValueTask<bool> next, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await response.BodyWriter.FlushAsync(cancellationToken);
-        }
-        catch
-        {
-            try
-            {
-                await next;
-            }
-            catch (Exception)
-            {
-                // The flush's failure is the one to report.
-            }
-
-            throw;
         }
     }
 

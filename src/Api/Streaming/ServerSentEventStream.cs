@@ -92,7 +92,7 @@ public abstract class ServerSentEventStream<TUpdate> : IActionResult
                 if (first || !next.IsCompleted || ++unflushed >= MaxEventsPerFlush)
                 {
                     first = false;
-                    await FlushBeforeAsync(response, next, aborted);
+                    await StreamFlush.FlushBeforeAsync(response, next, aborted);
                     unflushed = 0;
                 }
 
@@ -124,29 +124,6 @@ public abstract class ServerSentEventStream<TUpdate> : IActionResult
         {
             logger.LogError(ex, "The {Stream} stream failed after it had started", StreamName);
             await WriteErrorAsync(response, events, ApiProblem.InternalError("The answer broke off. Quote the correlation id when reporting it."), aborted);
-        }
-    }
-
-    /// <summary>Flushes while the next update is on its way; if the flush fails (the client left), waits for that
-    /// update to settle first, so that the enumerator is never disposed while it is still moving.</summary>
-    private static async Task FlushBeforeAsync(HttpResponse response, ValueTask<bool> next, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await response.BodyWriter.FlushAsync(cancellationToken);
-        }
-        catch
-        {
-            try
-            {
-                await next;
-            }
-            catch (Exception)
-            {
-                // Whatever that update did, the flush's failure is the one to report.
-            }
-
-            throw;
         }
     }
 
