@@ -8,6 +8,7 @@ using Wrapper.Api.Health;
 using Wrapper.Api.Hosting;
 using Wrapper.Api.Mcp;
 using Wrapper.Api.Security;
+using Wrapper.Api.OpenAICompatible;
 using Wrapper.Api.OpenApi;
 using Wrapper.Api.Simulation;
 using Wrapper.Api.Telemetry;
@@ -62,7 +63,7 @@ public static class DependencyInjection
     /// correlation id, request log, exception handler (ProblemDetails), status-code pages, simulated-mode header (when a
     /// side is simulated), the OpenAPI document and Swagger UI (before the key check: they are public, see
     /// docs/mcp-and-security.md), security (trusted-proxy forwarded headers, CORS, authentication, authorization, client
-    /// partition, rate limiter), body limit; then the endpoints: health probes, controllers, MCP.</summary>
+    /// partition, rate limiter), body limit; then the endpoints: health probes, controllers, the OpenAI-compatible chat completions, MCP.</summary>
     public static WebApplication UseApi(this WebApplication app)
     {
         app.UseMiddleware<InstanceIdMiddleware>();
@@ -82,6 +83,7 @@ public static class DependencyInjection
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.MapHealthEndpoints();
         app.MapControllers();
+        app.MapOpenAICompatibleEndpoints();
         app.MapMcpTools();
         return app;
     }

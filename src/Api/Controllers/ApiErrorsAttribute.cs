@@ -12,15 +12,8 @@ public sealed class ApiErrorsAttribute : Attribute
 {
 }
 
-/// <summary>Marks an OpenAI-compatible chat-completions endpoint, so that the OpenAPI document lists the answers in
-/// OpenAI's error shape (<see cref="Contracts.OpenAIErrorResponse"/>) it can give: 400, 401, 403, 404, 429, 502, 503, 504.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class OpenAIErrorsAttribute : Attribute
-{
-}
-
-/// <summary>Expands <see cref="ApiErrorsAttribute"/> and <see cref="OpenAIErrorsAttribute"/> into
-/// <see cref="ProducesResponseTypeAttribute"/>s.</summary>
+/// <summary>Expands <see cref="ApiErrorsAttribute"/> into <see cref="ProducesResponseTypeAttribute"/>s. (The OpenAI-compatible
+/// chat-completions endpoints list their answers in OpenAI's error shape themselves: <see cref="OpenAICompatible.OpenAICompatibleEndpoints"/>.)</summary>
 public sealed class ApiErrorsConvention : IActionModelConvention
 {
     private static readonly (int Status, Type Type)[] Responses =
@@ -34,23 +27,8 @@ public sealed class ApiErrorsConvention : IActionModelConvention
         (StatusCodes.Status504GatewayTimeout, typeof(ProblemDetails)),
     ];
 
-    private static readonly int[] OpenAIStatuses =
-    [
-        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
-        StatusCodes.Status404NotFound, StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway,
-        StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout,
-    ];
-
     public void Apply(ActionModel action)
     {
-        if (action.Attributes.OfType<OpenAIErrorsAttribute>().Any())
-        {
-            foreach (var status in OpenAIStatuses)
-            {
-                action.Filters.Add(new ProducesResponseTypeAttribute(typeof(Contracts.OpenAIErrorResponse), status, "application/json"));
-            }
-        }
-
         var marked = action.Attributes.OfType<ApiErrorsAttribute>().Any()
             || action.Controller.Attributes.OfType<ApiErrorsAttribute>().Any();
         if (!marked)
