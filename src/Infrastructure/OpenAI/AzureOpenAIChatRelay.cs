@@ -177,8 +177,9 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             }
 
             ConfirmDeployment(upstream, deployment);
-            var json = response.Content.ToArray();
-            var answer = ChatCompletionsWire.ParseAnswer(json);
+            // The buffered answer as it is (no copy): it stays valid once the message is disposed.
+            var json = response.Content.ToMemory();
+            var answer = ChatCompletionsWire.ParseAnswer(json.Span);
             return new RelayedChatCompletion(json, answer.Model, answer.Usage ?? TokenUsage.None);
         }
         catch (Exception ex)
@@ -290,7 +291,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
 
     /// <summary>A request to the upstream through its client's pipeline: only the method, address, content type and
     /// body are ours; the pipeline adds the upstream's own key or token, user agent and retries.</summary>
-    private static PipelineMessage CreateMessage(PooledUpstream<ChatClient> upstream, string deployment, byte[] body, bool stream,
+    private static PipelineMessage CreateMessage(PooledUpstream<ChatClient> upstream, string deployment, ReadOnlyMemory<byte> body, bool stream,
         CancellationToken cancellationToken)
     {
         var operations = upstream.Operations ?? throw new InvalidOperationException($"Upstream {upstream.Name} has no operations.");
@@ -304,12 +305,19 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         message.Request.Content = BinaryContent.Create(BinaryData.FromBytes(body));
         message.Apply(new RequestOptions { CancellationToken = cancellationToken, BufferResponse = !stream });
         message.BufferResponse = !stream;
+        if (stream)
+        {
+            // A stream's silences are watched by the relay itself (OpenedStream.WatchForSilence, re-armed at most every
+            // 100 ms) and its start by the try's deadline; the pipeline's network timeout would wrap the body in a stream
+            // that re-arms a timer on every read (measured with bench/: a timer lock per event).
+            message.NetworkTimeout = Timeout.InfiniteTimeSpan;
+        }
         return message;
     }
 
     /// <summary>The client's body with <c>model</c> set to <paramref name="deployment"/> and, for a stream,
     /// <c>stream_options.include_usage</c> set to true; every other property as it came, in its order.</summary>
-    internal static byte[] WriteBody(JsonObject body, string deployment, bool stream)
+    internal static ReadOnlyMemory<byte> WriteBody(JsonObject body, string deployment, bool stream)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
@@ -356,7 +364,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             json.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenMemory;
     }
 
     private static void WriteStreamOptions(Utf8JsonWriter json, JsonObject? options)

@@ -107,8 +107,8 @@ public sealed class AzureOpenAIChatRelayTests
     {
         var body = JsonNode.Parse("""{"stream_options":{"x":1,"include_usage":false},"model":"public","a":[1,{"b":null}],"stream":true,"c":"é\u2028"}""")!.AsObject();
 
-        var written = Encoding.UTF8.GetString(AzureOpenAIChatRelay.WriteBody(body, "deployment-1", stream: true));
-        var plain = Encoding.UTF8.GetString(AzureOpenAIChatRelay.WriteBody(JsonNode.Parse("""{"messages":[]}""")!.AsObject(), "d", stream: false));
+        var written = Encoding.UTF8.GetString(AzureOpenAIChatRelay.WriteBody(body, "deployment-1", stream: true).Span);
+        var plain = Encoding.UTF8.GetString(AzureOpenAIChatRelay.WriteBody(JsonNode.Parse("""{"messages":[]}""")!.AsObject(), "d", stream: false).Span);
 
         Assert.Multiple(() =>
         {
