@@ -1,6 +1,9 @@
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 using Wrapper.Api.Correlation;
 using Wrapper.Api.Security;
 
@@ -8,13 +11,28 @@ namespace Wrapper.Api.Hosting;
 
 /// <summary>Serilog: levels from the <c>Serilog</c> configuration section, console output as text or, with
 /// <c>LOG_FORMAT=json</c>, compact JSON (one event per line, for log collectors). Every event written while
-/// serving a request carries its <c>CorrelationId</c>.</summary>
+/// serving a request carries its <c>CorrelationId</c>. When standard output is redirected (containers, files, pipes)
+/// lines are written in batches off the request path (<see cref="BatchedConsoleSink"/>); on a terminal, as they happen.</summary>
 public static class Logging
 {
     public const string FormatKey = "LOG_FORMAT";
 
     private const string TextTemplate =
         "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}{CorrelationSuffix}: {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>The longest a log line waits before it is written when standard output is redirected (<see cref="BatchedConsoleSink"/>).</summary>
+    public static readonly TimeSpan ConsoleBatchLatency = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The most log events waiting to be written; more are dropped (<see cref="BatchedConsoleSink"/>).</summary>
+    public const int ConsoleQueueLimit = 100_000;
+
+    private static readonly BatchingOptions ConsoleBatching = new()
+    {
+        BatchSizeLimit = 1_000,
+        BufferingTimeLimit = ConsoleBatchLatency,
+        EagerlyEmitFirstEvent = true,
+        QueueLimit = ConsoleQueueLimit,
+    };
 
     public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
     {
@@ -31,13 +49,26 @@ public static class Logging
                 // test can add one without a configuration assembly.
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
-            if (json)
+            if (!json)
+            {
+                logger.Enrich.With<CorrelationSuffixEnricher>();
+            }
+
+            if (Console.IsOutputRedirected)
+            {
+                ITextFormatter formatter = json
+                    ? new RenderedCompactJsonFormatter()
+                    : new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture);
+                logger.WriteTo.Sink(new BatchedConsoleSink(formatter, Console.OpenStandardOutput()), ConsoleBatching);
+            }
+            else if (json)
             {
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
             else
             {
-                logger.Enrich.With<CorrelationSuffixEnricher>().WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                // A terminal: the console sink's colours, each line as it happens.
+                logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
             }
         });
         CacheLoggersByCategory(builder.Services);
