@@ -15,7 +15,7 @@ namespace Wrapper.Api.Hosting;
 /// dropped (Serilog's self-log says so) rather than held in memory. Disposing the logger (host shutdown) writes what
 /// is still queued.
 /// </summary>
-internal sealed class BatchedConsoleSink : IBatchedLogEventSink, IDisposable
+public sealed class BatchedConsoleSink : IBatchedLogEventSink, IDisposable
 {
     private readonly ITextFormatter _formatter;
     private readonly StreamWriter _writer;
