@@ -22,6 +22,8 @@ public sealed record BenchOptions
           --warmup S           seconds of load before each measured run (JIT tiering, pools)     (default: 30)
           --max-extra-warmup S then, for .NET targets, more load while the JIT is still busy       (default: 90)
           --latency-duration S seconds at 1 connection for the unloaded latency (0 = skip)     (default: 5)
+          --rounds N           measure every target N times, interleaved (all started at once; ratios
+                               to YARP paired within a round, then their median)                (default: 1)
           --label TEXT         name of this run in the report, e.g. before / after              (default: run)
           --out FILE           markdown report                                (default: bench/results/latest.md)
           --no-build           use the existing Release builds
@@ -44,6 +46,11 @@ public sealed record BenchOptions
     public int MaxExtraWarmupSeconds { get; init; } = 90;
 
     public int LatencyDurationSeconds { get; init; } = 5;
+
+    /// <summary>Measurements per target and mode, interleaved across targets (<c>--rounds</c>): on a shared machine whose
+    /// speed drifts by 10-15 % within minutes, a ratio between two runs taken minutes apart measures the drift as much as
+    /// the targets; paired within a round and taken as a median over rounds, it does not.</summary>
+    public int Rounds { get; init; } = 1;
 
     public string Label { get; init; } = "run";
 
@@ -80,6 +87,7 @@ public sealed record BenchOptions
                 "--warmup" => options with { WarmupSeconds = Number(0) },
                 "--max-extra-warmup" => options with { MaxExtraWarmupSeconds = Number(0) },
                 "--latency-duration" => options with { LatencyDurationSeconds = Number(0) },
+                "--rounds" => options with { Rounds = Number(1) },
                 "--label" => options with { Label = Value() },
                 "--out" => options with { OutputPath = Value() },
                 "--no-build" => options with { Build = false },

@@ -19,7 +19,8 @@ public sealed record BenchRow(
     double? SimulatorCpuMsPerRequest,
     double? AllocatedBytesPerRequest,
     RuntimeTotals? Runtime,
-    string? Failure);
+    string? Failure,
+    int Round = 1);
 
 /// <summary>Starts everything, measures every target in every mode, and writes the report.</summary>
 public sealed class BenchRunner
@@ -68,21 +69,17 @@ public sealed class BenchRunner
                 await wrk.RunAsync(simulatorUrl, Conversation.Azure(Deployments.SimulatorKey, mode == "stream"), _options.Threads, _options.Connections, simulatorWarmup);
             }
 
-            foreach (var key in _options.Targets)
+            if (_options.Rounds > 1)
+            {
+                await MeasureInRoundsAsync(deployments, simulator, simulatorUrl, wrk, rows, notes);
+            }
+
+            foreach (var key in _options.Rounds > 1 ? [] : _options.Targets)
             {
                 Deployment? deployment;
                 try
                 {
-                    deployment = key switch
-                    {
-                        TargetNames.Direct => deployments.Direct(simulator, simulatorUrl),
-                        TargetNames.Yarp => await deployments.YarpAsync(simulatorUrl),
-                        TargetNames.Service => await deployments.ServiceAsync(simulatorUrl),
-                        TargetNames.OpenAICompatible => await deployments.OpenAICompatibleAsync(simulatorUrl),
-                        TargetNames.Gateway => await deployments.GatewayAsync(simulatorUrl),
-                        TargetNames.Portkey => await deployments.PortkeyAsync(simulatorUrl),
-                        _ => throw new BenchException($"unknown target {key}"),
-                    };
+                    deployment = await DeployAsync(deployments, key, simulator, simulatorUrl);
                 }
                 catch (BenchException ex) when (_options.KeepGoing)
                 {
@@ -114,6 +111,91 @@ public sealed class BenchRunner
         Console.WriteLine(report);
         Console.WriteLine($"written to {output}");
         return rows.Any(row => row.Failure is not null) ? 1 : 0;
+    }
+
+    private static async Task<Deployment?> DeployAsync(Deployments deployments, string key, ChildProcess simulator, string simulatorUrl) => key switch
+    {
+        TargetNames.Direct => deployments.Direct(simulator, simulatorUrl),
+        TargetNames.Yarp => await deployments.YarpAsync(simulatorUrl),
+        TargetNames.Service => await deployments.ServiceAsync(simulatorUrl),
+        TargetNames.OpenAICompatible => await deployments.OpenAICompatibleAsync(simulatorUrl),
+        TargetNames.Gateway => await deployments.GatewayAsync(simulatorUrl),
+        TargetNames.Portkey => await deployments.PortkeyAsync(simulatorUrl),
+        _ => throw new BenchException($"unknown target {key}"),
+    };
+
+    /// <summary><c>--rounds N</c>: every target started at once; per mode, each warmed up as in a single run, then measured
+    /// in turn, N times (a short re-warm of its connections before each measurement), so that the rows of one round are
+    /// minutes closer in time than a single run's.</summary>
+    private async Task MeasureInRoundsAsync(Deployments deployments, ChildProcess simulator, string simulatorUrl, Wrk wrk, List<BenchRow> rows,
+        List<string> notes)
+    {
+        var started = new List<Deployment>();
+        try
+        {
+            foreach (var key in _options.Targets)
+            {
+                try
+                {
+                    if (await DeployAsync(deployments, key, simulator, simulatorUrl) is { } deployment)
+                    {
+                        started.Add(deployment);
+                    }
+                    else
+                    {
+                        notes.Add($"{key}: not measured: src/Gateway is not built in this checkout.");
+                    }
+                }
+                catch (BenchException ex) when (_options.KeepGoing)
+                {
+                    notes.Add($"{key}: not measured: {ex.Message.Split('\n')[0]}");
+                }
+            }
+
+            foreach (var mode in _options.Modes)
+            {
+                var stream = mode == "stream";
+                foreach (var deployment in started)
+                {
+                    await WarmUpAsync(deployment, wrk, stream, _options.WarmupSeconds);
+                }
+
+                for (var round = 1; round <= _options.Rounds; round++)
+                {
+                    foreach (var deployment in started)
+                    {
+                        Console.WriteLine($"round {round} of {_options.Rounds}:");
+                        await WarmUpAsync(deployment, wrk, stream, RoundRewarmSeconds, untilJitSettles: false);
+                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream, warm: false) with { Round = round });
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var deployment in started)
+            {
+                await deployment.DisposeAsync();
+            }
+        }
+    }
+
+    private const int RoundRewarmSeconds = 3;
+
+    private async Task WarmUpAsync(Deployment target, Wrk wrk, bool stream, int seconds, bool untilJitSettles = true)
+    {
+        if (seconds <= 0)
+        {
+            return;
+        }
+
+        var request = target.Request(stream);
+        Console.WriteLine($"{target.Label} {target.Title} [{(stream ? "stream" : "plain")}]: warm-up {seconds} s");
+        await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, seconds);
+        if (untilJitSettles && target.IsDotNet)
+        {
+            await WarmUntilJitSettlesAsync(target, request, wrk);
+        }
     }
 
     /// <summary>Tiered compilation (with PGO's instrumented tier) can keep a .NET process's JIT busy for a minute of
@@ -153,7 +235,7 @@ public sealed class BenchRunner
     private const int JitSliceSeconds = 5;
     private const double SettledJitShare = 0.02;
 
-    private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream)
+    private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream, bool warm = true)
     {
         var mode = stream ? "stream" : "plain";
         var request = target.Request(stream);
@@ -169,7 +251,7 @@ public sealed class BenchRunner
                 null, null, null, null, failure);
         }
 
-        if (_options.WarmupSeconds > 0)
+        if (warm && _options.WarmupSeconds > 0)
         {
             Console.WriteLine($"  warm-up {_options.WarmupSeconds} s");
             await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, _options.WarmupSeconds);

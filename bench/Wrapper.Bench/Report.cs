@@ -35,9 +35,9 @@ public static class Report
                 continue;
             }
 
-            var direct = Find(rows, TargetNames.Direct, row.Stream)?.Loaded;
-            var yarp = Find(rows, TargetNames.Yarp, row.Stream)?.Loaded;
-            md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | {loaded.RequestsPerSecond:0} | {Ratio(loaded, direct)} | {Ratio(loaded, yarp)} | "
+            var direct = Find(rows, TargetNames.Direct, row.Stream, row.Round)?.Loaded;
+            var yarp = Find(rows, TargetNames.Yarp, row.Stream, row.Round)?.Loaded;
+            md.AppendLine(Invariant, $"| {Label(options, row)} | {row.Title} | {Mode(row)} | {loaded.RequestsPerSecond:0} | {Ratio(loaded, direct)} | {Ratio(loaded, yarp)} | "
                 + $"{Ms(loaded.P50)} | {Ms(loaded.P90)} | {Ms(loaded.P99)} | {Added(loaded, direct)} | {Value(row.TtftLoadedMs, "0.00")} | "
                 + $"{row.PeakWorkingSetBytes / 1048576.0:0} | {Value(row.CpuMsPerRequest, "0.000")} | {Value(row.SimulatorCpuMsPerRequest, "0.000")} | "
                 + $"{Value(row.AllocatedBytesPerRequest / 1024, "0.0")} | {Gcs(row.Runtime)} | {Value(row.Runtime?.JitMilliseconds, "0")} | {loaded.Errors} |");
@@ -53,10 +53,26 @@ public static class Report
             foreach (var row in rows.Where(row => row.Unloaded is not null))
             {
                 var unloaded = row.Unloaded!;
-                var direct = Find(rows, TargetNames.Direct, row.Stream)?.Unloaded;
-                var yarp = Find(rows, TargetNames.Yarp, row.Stream)?.Unloaded;
-                md.AppendLine(Invariant, $"| {row.Label} | {row.Title} | {Mode(row)} | {unloaded.RequestsPerSecond:0} | {Ms(unloaded.P50)} | {Ms(unloaded.P90)} | {Ms(unloaded.P99)} | "
+                var direct = Find(rows, TargetNames.Direct, row.Stream, row.Round)?.Unloaded;
+                var yarp = Find(rows, TargetNames.Yarp, row.Stream, row.Round)?.Unloaded;
+                md.AppendLine(Invariant, $"| {Label(options, row)} | {row.Title} | {Mode(row)} | {unloaded.RequestsPerSecond:0} | {Ms(unloaded.P50)} | {Ms(unloaded.P90)} | {Ms(unloaded.P99)} | "
                     + $"{Added(unloaded, direct)} | {Added(unloaded, yarp)} | {Value(row.TtftUnloadedMs, "0.00")} | {unloaded.Errors} |");
+            }
+        }
+
+        if (options.Rounds > 1)
+        {
+            md.AppendLine();
+            md.AppendLine(Invariant, $"## Rounds: throughput against YARP, paired within each of {options.Rounds} rounds");
+            md.AppendLine();
+            md.AppendLine("| | target | mode | vs (2) per round | median | CPU ms/req (median) | sim CPU ms/req (median) |");
+            md.AppendLine("|---|---|---|---|--:|--:|--:|");
+            foreach (var group in rows.Where(row => row.Key != TargetNames.Yarp && row.Loaded is not null).GroupBy(row => (row.Key, row.Stream)))
+            {
+                var first = group.First();
+                var ratios = PairedRatios(rows, first.Key, first.Stream);
+                md.AppendLine(Invariant, $"| {first.Label} | {first.Title} | {Mode(first)} | {string.Join(", ", ratios.Select(r => r.ToString("0.00", Invariant)))} | "
+                    + $"{Value(Median(ratios), "0.00")}x | {Value(Median(group.Select(r => r.CpuMsPerRequest)), "0.000")} | {Value(Median(group.Select(r => r.SimulatorCpuMsPerRequest)), "0.000")} |");
             }
         }
 
@@ -145,20 +161,39 @@ public static class Report
     {
         foreach (var stream in new[] { false, true })
         {
-            var route = Find(rows, TargetNames.OpenAICompatible, stream);
-            if (route?.Loaded is null || Find(rows, TargetNames.Yarp, stream)?.Loaded is not { } limit)
+            var ratios = PairedRatios(rows, TargetNames.OpenAICompatible, stream);
+            if (Median(ratios) is not { } share)
             {
                 continue;
             }
 
             var mode = stream ? "stream" : "plain";
-            var share = route.Loaded.RequestsPerSecond / limit.RequestsPerSecond;
-            yield return string.Create(Invariant, $"- [{mode}] throughput at least 75% of YARP: {share:P0}: **{(share >= 0.75 ? "met" : "not met")}**");
+            var over = ratios.Count > 1 ? string.Create(Invariant, $" (median of {ratios.Count} rounds)") : string.Empty;
+            yield return string.Create(Invariant, $"- [{mode}] throughput at least 75% of YARP: {share:P0}{over}: **{(share >= 0.75 ? "met" : "not met")}**");
         }
     }
 
-    private static BenchRow? Find(IReadOnlyList<BenchRow> rows, string key, bool stream) =>
-        rows.FirstOrDefault(row => row.Key == key && row.Stream == stream && row.Loaded is not null);
+    private static BenchRow? Find(IReadOnlyList<BenchRow> rows, string key, bool stream, int? round = null) =>
+        rows.FirstOrDefault(row => row.Key == key && row.Stream == stream && row.Loaded is not null && (round is null || row.Round == round));
+
+    /// <summary>A target's loaded throughput over YARP's in the same mode, one ratio per round that measured both.</summary>
+    private static List<double> PairedRatios(IReadOnlyList<BenchRow> rows, string key, bool stream) =>
+        rows.Where(row => row.Key == key && row.Stream == stream && row.Loaded is not null)
+            .Select(row => (Row: row, Yarp: Find(rows, TargetNames.Yarp, stream, row.Round)?.Loaded))
+            .Where(pair => pair.Yarp is { RequestsPerSecond: > 0 })
+            .Select(pair => pair.Row.Loaded!.RequestsPerSecond / pair.Yarp!.RequestsPerSecond)
+            .ToList();
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.OfType<double>().Order().ToList();
+        return sorted.Count == 0 ? null : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static double? Median(List<double> values) => Median(values.Select(v => (double?)v));
+
+    private static string Label(BenchOptions options, BenchRow row) =>
+        options.Rounds > 1 ? string.Create(Invariant, $"{row.Label} r{row.Round}") : row.Label;
 
     private static string Mode(BenchRow row) => row.Stream ? "stream" : "plain";
 
