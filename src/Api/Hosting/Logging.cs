@@ -1,5 +1,4 @@
 using Serilog;
-using Serilog.Configuration;
 using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
@@ -20,19 +19,9 @@ public static class Logging
     private const string TextTemplate =
         "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}{CorrelationSuffix}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>The longest a log line waits before it is written when standard output is redirected (<see cref="BatchedConsoleSink"/>).</summary>
-    public static readonly TimeSpan ConsoleBatchLatency = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The most log events waiting to be written; more are dropped (<see cref="BatchedConsoleSink"/>).</summary>
+    /// <summary>The most log events waiting to be written when standard output is redirected; more are dropped
+    /// (<see cref="BatchedConsoleSink"/>).</summary>
     public const int ConsoleQueueLimit = 100_000;
-
-    private static readonly BatchingOptions ConsoleBatching = new()
-    {
-        BatchSizeLimit = 1_000,
-        BufferingTimeLimit = ConsoleBatchLatency,
-        EagerlyEmitFirstEvent = true,
-        QueueLimit = ConsoleQueueLimit,
-    };
 
     public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
     {
@@ -59,7 +48,7 @@ public static class Logging
                 ITextFormatter formatter = json
                     ? new RenderedCompactJsonFormatter()
                     : new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture);
-                logger.WriteTo.Sink(new BatchedConsoleSink(formatter, Console.OpenStandardOutput()), ConsoleBatching);
+                logger.WriteTo.Sink(new BatchedConsoleSink(formatter, Console.OpenStandardOutput()));
             }
             else if (json)
             {
