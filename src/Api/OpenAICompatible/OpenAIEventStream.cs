@@ -56,6 +56,8 @@ public sealed class OpenAIEventStream : IResult
                 if (updates.Current is RelayedChunk chunk)
                 {
                     WriteEvent(pipe, chunk.Json.Span);
+                    // Copied into the response: its rented array goes back to the pool.
+                    chunk.Release();
                     unflushed++;
                 }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -128,7 +129,31 @@ public sealed record RelayedChatCompletion(ReadOnlyMemory<byte> Json, string? Mo
 /// <param name="Json">The event's data.</param>
 /// <param name="HasOutput">True when it carries answer text or a tool call (counted as one token of an answer that never
 /// reported its usage).</param>
-public sealed record RelayedChunk(ReadOnlyMemory<byte> Json, bool HasOutput) : ChatStreamUpdate;
+public sealed record RelayedChunk(ReadOnlyMemory<byte> Json, bool HasOutput) : ChatStreamUpdate
+{
+    private byte[]? _rented;
+
+    /// <summary>A chunk whose <see cref="Json"/> is a copy of <paramref name="json"/> in an array rented from
+    /// <see cref="ArrayPool{T}.Shared"/>. A stream relays dozens of events; copied into new arrays they were most of the
+    /// bytes a streamed answer allocated (bench/results/issue-16-openai.md). The consumer that has written the chunk
+    /// hands the array back with <see cref="Release"/>; one that keeps chunks does not call it, and the array is collected.</summary>
+    public static RelayedChunk Rented(ReadOnlySpan<byte> json, bool hasOutput)
+    {
+        var array = ArrayPool<byte>.Shared.Rent(json.Length);
+        json.CopyTo(array);
+        return new RelayedChunk(array.AsMemory(0, json.Length), hasOutput) { _rented = array };
+    }
+
+    /// <summary>Returns a <see cref="Rented"/> chunk's array to the pool (at most once; nothing for other chunks). Its
+    /// <see cref="Json"/> must not be read afterwards.</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _rented, null) is { } array)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+}
 
 /// <summary>The configured public model names and the deployments behind them (<c>OpenAICompatible:Models</c>).</summary>
 public sealed record ServedModel(string Name, string Deployment);

@@ -223,7 +223,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
                         break;
                     }
 
-                    stream.Buffered.Add(new RelayedChunk(item.Json, item.HasOutput));
+                    stream.Buffered.Add(item.Relayed!);
                     if (item.HasOutput || item.Chunk.FinishReason is not null)
                     {
                         return stream;
@@ -275,7 +275,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
                 return null;
             }
 
-            return new RelayedChunk(item.Json, item.HasOutput);
+            return item.Relayed;
         }
         catch (Exception ex)
         {
@@ -460,8 +460,9 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex AzureHost();
 
-    /// <summary>One event of an upstream stream: its data as it came, and what the service reads from it.</summary>
-    private readonly record struct RelayEvent(byte[] Json, ChatCompletionChunk Chunk, bool HasOutput)
+    /// <summary>One event of an upstream stream: its data as it came (a rented copy, <see cref="RelayedChunk.Rented"/>; none
+    /// for the closing <c>[DONE]</c>), and what the service reads from it.</summary>
+    private readonly record struct RelayEvent(RelayedChunk? Relayed, ChatCompletionChunk Chunk, bool HasOutput)
     {
         /// <summary>Reads what the service needs of an event without copying its text; <paramref name="knownModel"/> is
         /// reused as the model's string when the event names the same one (it does on every event).</summary>
@@ -471,7 +472,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             var hasOutput = !chunk.IsEnd
                             && (hasText || data.IndexOf("\"tool_calls\""u8) >= 0 || data.IndexOf("\"function_call\""u8) >= 0
                                 || data.IndexOf("\"refusal\":\""u8) >= 0);
-            return new RelayEvent(chunk.IsEnd ? [] : data.ToArray(), chunk, hasOutput);
+            return new RelayEvent(chunk.IsEnd ? null : RelayedChunk.Rented(data, hasOutput), chunk, hasOutput);
         }
     }
 

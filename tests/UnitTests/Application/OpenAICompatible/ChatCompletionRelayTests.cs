@@ -93,6 +93,22 @@ public sealed class ChatCompletionRelayTests
     }
 
     [Test]
+    public void ARentedChunkIsACopyAndGoesBackToThePoolOnce()
+    {
+        var data = """{"choices":[{"delta":{"content":"Hi"}}]}"""u8.ToArray();
+        var rented = RelayedChunk.Rented(data, hasOutput: true);
+        data[2] = (byte)'X';
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(rented.Json.ToArray(), Is.EqualTo("""{"choices":[{"delta":{"content":"Hi"}}]}"""u8.ToArray()), "a copy of the event, its own length");
+            Assert.That(rented.HasOutput, Is.True);
+            Assert.That(() => { rented.Release(); rented.Release(); }, Throws.Nothing, "released at most once");
+            Assert.That(() => new RelayedChunk("{}"u8.ToArray(), HasOutput: false).Release(), Throws.Nothing, "a chunk that was not rented has nothing to give back");
+        });
+    }
+
+    [Test]
     public async Task AKnownModelIsRelayedToItsDeployment()
     {
         var served = new ServedModel("team", "gpt-4o-mini");
