@@ -173,12 +173,12 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             var response = message.Response ?? throw new ClientResultException("Azure OpenAI sent no response.");
             if (response.IsError)
             {
+                await response.BufferContentAsync(attempt.Token).ConfigureAwait(false);
                 throw new ClientResultException(response);
             }
 
             ConfirmDeployment(upstream, deployment);
-            // The buffered answer as it is (no copy): it stays valid once the message is disposed.
-            var json = response.Content.ToMemory();
+            var json = await ReadAnswerAsync(response, attempt.Token).ConfigureAwait(false);
             var answer = ChatCompletionsWire.ParseAnswer(json.Span);
             return new RelayedChatCompletion(json, answer.Model, answer.Usage ?? TokenUsage.None);
         }
@@ -289,6 +289,48 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         }
     }
 
+    /// <summary>The most bytes of a whole answer read (a chat completion is a few kilobytes; its largest, with logprobs
+    /// of a long answer, well under this).</summary>
+    internal const int MaxAnswerBytes = 64 * 1024 * 1024;
+
+    /// <summary>The answer's body, read into one array of its announced length (the pipeline's own buffering grew a
+    /// stream by doubling and kept its spare capacity: about twice the answer's size allocated per call, measured with
+    /// bench/); an answer without a length is read into a growing buffer. Each read is bounded by the pipeline's network
+    /// timeout, the whole by the try's deadline.</summary>
+    private static async ValueTask<ReadOnlyMemory<byte>> ReadAnswerAsync(PipelineResponse response, CancellationToken cancellationToken)
+    {
+        if (response.ContentStream is not { } content)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        await using (content.ConfigureAwait(false))
+        {
+            if (response.Headers.TryGetValue("Content-Length", out var header)
+                && long.TryParse(header, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
+                && length <= MaxAnswerBytes)
+            {
+                var exact = new byte[length];
+                await content.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+                return exact;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            int read;
+            while ((read = await content.ReadAsync(buffer.GetMemory(4096), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                buffer.Advance(read);
+                if (buffer.WrittenCount > MaxAnswerBytes)
+                {
+                    throw new UpstreamException(UpstreamFailure.BadResponse,
+                        $"Azure OpenAI's answer is larger than {MaxAnswerBytes / (1024 * 1024)} MB.", upstreamStatus: response.Status);
+                }
+            }
+
+            return buffer.WrittenMemory;
+        }
+    }
+
     /// <summary>A request to the upstream through its client's pipeline: only the method, address, content type and
     /// body are ours; the pipeline adds the upstream's own key or token, user agent and retries.</summary>
     private static PipelineMessage CreateMessage(PooledUpstream<ChatClient> upstream, string deployment, ReadOnlyMemory<byte> body, bool stream,
@@ -303,8 +345,9 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         // pipeline (System.ClientModel) allocate about 70 KB more per streamed answer (measured on a 32-event answer).
         message.Request.Headers.Set("Accept", "application/json");
         message.Request.Content = BinaryContent.Create(BinaryData.FromBytes(body));
-        message.Apply(new RequestOptions { CancellationToken = cancellationToken, BufferResponse = !stream });
-        message.BufferResponse = !stream;
+        // Neither answer is buffered by the pipeline: a stream is read event by event, a whole answer by ReadAnswerAsync.
+        message.Apply(new RequestOptions { CancellationToken = cancellationToken, BufferResponse = false });
+        message.BufferResponse = false;
         if (stream)
         {
             // A stream's silences are watched by the relay itself (OpenedStream.WatchForSilence, re-armed at most every

@@ -1,4 +1,13 @@
+using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wrapper.Application.Chat;
@@ -151,11 +160,93 @@ public sealed class AzureOpenAIChatRelayTests
         });
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task AWholeAnswerIsReadWithOrWithoutItsLength(bool withLength)
+    {
+        const string answer = """{"id":"c1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""";
+        await using var upstream = await ScriptedAnswerUpstream.StartAsync(async context =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(answer);
+            context.Response.ContentType = "application/json";
+            if (withLength)
+            {
+                context.Response.ContentLength = bytes.Length;
+            }
+
+            // In two parts, flushed apart: without a length the body is chunked.
+            await context.Response.Body.WriteAsync(bytes.AsMemory(0, 40));
+            await context.Response.Body.FlushAsync();
+            await context.Response.Body.WriteAsync(bytes.AsMemory(40));
+        });
+        await using var adapter = OpenAIAdapter.Create(upstream.Address, s => s["AzureOpenAI:MaxRetries"] = "0");
+        var relay = adapter.Get<IChatCompletionRelay>();
+
+        var completion = await relay.CompleteAsync(new RelayCall(Body(), relay.Models[0]), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Encoding.UTF8.GetString(completion.Json.Span), Is.EqualTo(answer), "byte for byte");
+            Assert.That(completion.Usage.TotalTokens, Is.EqualTo(4));
+        });
+    }
+
+    [Test]
+    public async Task AnAnswerCutShortOfItsLengthIsAFailedTryNotAnAnswer()
+    {
+        await using var upstream = await ScriptedAnswerUpstream.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = 500;
+            await context.Response.Body.WriteAsync("""{"id":"c1","object":"chat.completion","choices":["""u8.ToArray());
+            await context.Response.Body.FlushAsync();
+            context.Abort();
+        });
+        await using var adapter = OpenAIAdapter.Create(upstream.Address, s => s["AzureOpenAI:MaxRetries"] = "0");
+        var relay = adapter.Get<IChatCompletionRelay>();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(() => relay.CompleteAsync(new RelayCall(Body(), relay.Models[0]), CancellationToken.None));
+
+        Assert.That(ex!.Failure, Is.AnyOf(UpstreamFailure.Unavailable, UpstreamFailure.BadResponse));
+    }
+
     [Test]
     public async Task WithoutAMapTheConfiguredDeploymentIsServedUnderItsOwnName()
     {
         await using var adapter = OpenAIAdapter.Create(_sim.HttpAddress);
 
         Assert.That(adapter.Get<IChatCompletionRelay>().Models, Is.EqualTo(new[] { new ServedModel(OpenAIAdapter.Deployment, OpenAIAdapter.Deployment) }));
+    }
+
+    /// <summary>An upstream on 127.0.0.1 whose chat operation answers as the test says.</summary>
+    private sealed class ScriptedAnswerUpstream : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private ScriptedAnswerUpstream(WebApplication app, Uri address)
+        {
+            _app = app;
+            Address = address;
+        }
+
+        public Uri Address { get; }
+
+        public static async Task<ScriptedAnswerUpstream> StartAsync(Func<HttpContext, Task> answer)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            app.MapPost("/openai/deployments/{deployment}/chat/completions", answer);
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+            return new ScriptedAnswerUpstream(app, new Uri(address));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
     }
 }
