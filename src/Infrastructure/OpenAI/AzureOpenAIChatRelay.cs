@@ -293,10 +293,10 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
     /// of a long answer, well under this).</summary>
     internal const int MaxAnswerBytes = 64 * 1024 * 1024;
 
-    /// <summary>The answer's body, read into one array of its announced length (the pipeline's own buffering grew a
-    /// stream by doubling and kept its spare capacity: about twice the answer's size allocated per call, measured with
-    /// bench/); an answer without a length is read into a growing buffer. Each read is bounded by the pipeline's network
-    /// timeout, the whole by the try's deadline.</summary>
+    /// <summary>The answer's body in one array of its exact size: read straight into it when its length is announced,
+    /// else through a pooled buffer (the pipeline's own buffering grew a stream by doubling and kept its spare capacity:
+    /// about twice the answer's size allocated per call, measured with bench/). Each read is bounded by the pipeline's
+    /// network timeout, the whole by the try's deadline.</summary>
     private static async ValueTask<ReadOnlyMemory<byte>> ReadAnswerAsync(PipelineResponse response, CancellationToken cancellationToken)
     {
         if (response.ContentStream is not { } content)
@@ -315,19 +315,36 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
                 return exact;
             }
 
-            var buffer = new ArrayBufferWriter<byte>(4096);
-            int read;
-            while ((read = await content.ReadAsync(buffer.GetMemory(4096), cancellationToken).ConfigureAwait(false)) > 0)
+            // Chunked (Azure's answers may come so): read into a pooled buffer, keep one exact copy.
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            var count = 0;
+            try
             {
-                buffer.Advance(read);
-                if (buffer.WrittenCount > MaxAnswerBytes)
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    throw new UpstreamException(UpstreamFailure.BadResponse,
-                        $"Azure OpenAI's answer is larger than {MaxAnswerBytes / (1024 * 1024)} MB.", upstreamStatus: response.Status);
-                }
-            }
+                    count += read;
+                    if (count > MaxAnswerBytes)
+                    {
+                        throw new UpstreamException(UpstreamFailure.BadResponse,
+                            $"Azure OpenAI's answer is larger than {MaxAnswerBytes / (1024 * 1024)} MB.", upstreamStatus: response.Status);
+                    }
 
-            return buffer.WrittenMemory;
+                    if (count == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, count).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                }
+
+                return buffer.AsSpan(0, count).ToArray();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
@@ -348,13 +365,12 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
         // Neither answer is buffered by the pipeline: a stream is read event by event, a whole answer by ReadAnswerAsync.
         message.Apply(new RequestOptions { CancellationToken = cancellationToken, BufferResponse = false });
         message.BufferResponse = false;
-        if (stream)
-        {
-            // A stream's silences are watched by the relay itself (OpenedStream.WatchForSilence, re-armed at most every
-            // 100 ms) and its start by the try's deadline; the pipeline's network timeout would wrap the body in a stream
-            // that re-arms a timer on every read (measured with bench/: a timer lock per event).
-            message.NetworkTimeout = Timeout.InfiniteTimeSpan;
-        }
+        // No network timeout of the pipeline's own: it is never shorter than the request timeout, which the try's
+        // deadline (cancellationToken) already enforces on the whole call, and a stream's silences are watched by the
+        // relay (OpenedStream.WatchForSilence, re-armed at most every 100 ms). With one, the pipeline wraps the body in a
+        // stream that re-arms a timer and links a token source on every read (measured with bench/: a timer lock per
+        // streamed event).
+        message.NetworkTimeout = Timeout.InfiniteTimeSpan;
         return message;
     }
 

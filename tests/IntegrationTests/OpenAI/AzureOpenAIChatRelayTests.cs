@@ -1,13 +1,6 @@
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wrapper.Application.Chat;
@@ -15,6 +8,7 @@ using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Application.OpenAICompatible;
 using Wrapper.Infrastructure.OpenAI;
+using Wrapper.IntegrationTests.Upstream;
 using Wrapper.Simulator;
 
 namespace Wrapper.IntegrationTests.OpenAI;
@@ -165,7 +159,7 @@ public sealed class AzureOpenAIChatRelayTests
     public async Task AWholeAnswerIsReadWithOrWithoutItsLength(bool withLength)
     {
         const string answer = """{"id":"c1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""";
-        await using var upstream = await ScriptedAnswerUpstream.StartAsync(async context =>
+        await using var upstream = await ScriptedAnswerAsync(async context =>
         {
             var bytes = Encoding.UTF8.GetBytes(answer);
             context.Response.ContentType = "application/json";
@@ -194,7 +188,7 @@ public sealed class AzureOpenAIChatRelayTests
     [Test]
     public async Task AnAnswerCutShortOfItsLengthIsAFailedTryNotAnAnswer()
     {
-        await using var upstream = await ScriptedAnswerUpstream.StartAsync(async context =>
+        await using var upstream = await ScriptedAnswerAsync(async context =>
         {
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = 500;
@@ -210,6 +204,41 @@ public sealed class AzureOpenAIChatRelayTests
         Assert.That(ex!.Failure, Is.AnyOf(UpstreamFailure.Unavailable, UpstreamFailure.BadResponse));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task AnUpstreamThatNeverAnswersTimesOutAtTheRequestTimeout(bool stream)
+    {
+        await using var upstream = await ScriptedAnswerAsync(context => Task.Delay(Timeout.Infinite, context.RequestAborted));
+        await using var adapter = OpenAIAdapter.Create(upstream.Address, s =>
+        {
+            s["AzureOpenAI:MaxRetries"] = "0";
+            s["AzureOpenAI:RequestTimeoutSeconds"] = "1";
+        });
+        var relay = adapter.Get<IChatCompletionRelay>();
+        var call = new RelayCall(Body(stream), relay.Models[0]);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = Assert.ThrowsAsync<UpstreamException>(async () =>
+        {
+            if (stream)
+            {
+                await foreach (var _ in relay.StreamAsync(call, CancellationToken.None))
+                {
+                }
+            }
+            else
+            {
+                await relay.CompleteAsync(call, CancellationToken.None);
+            }
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(UpstreamFailure.Timeout));
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "bounded by the request timeout, not the pipeline's");
+        });
+    }
+
     [Test]
     public async Task WithoutAMapTheConfiguredDeploymentIsServedUnderItsOwnName()
     {
@@ -218,35 +247,6 @@ public sealed class AzureOpenAIChatRelayTests
         Assert.That(adapter.Get<IChatCompletionRelay>().Models, Is.EqualTo(new[] { new ServedModel(OpenAIAdapter.Deployment, OpenAIAdapter.Deployment) }));
     }
 
-    /// <summary>An upstream on 127.0.0.1 whose chat operation answers as the test says.</summary>
-    private sealed class ScriptedAnswerUpstream : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private ScriptedAnswerUpstream(WebApplication app, Uri address)
-        {
-            _app = app;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public static async Task<ScriptedAnswerUpstream> StartAsync(Func<HttpContext, Task> answer)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            app.MapPost("/openai/deployments/{deployment}/chat/completions", answer);
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            return new ScriptedAnswerUpstream(app, new Uri(address));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-    }
+    private static Task<LoopbackUpstream> ScriptedAnswerAsync(RequestDelegate answer) =>
+        LoopbackUpstream.StartAsync(app => app.MapPost("/openai/deployments/{deployment}/chat/completions", answer));
 }
