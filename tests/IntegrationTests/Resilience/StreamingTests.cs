@@ -1,17 +1,11 @@
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Wrapper.Application.Chat;
 using Wrapper.Application.Common.Exceptions;
 using Wrapper.Application.Common.Interfaces;
 using Wrapper.Domain.Chat;
+using Wrapper.IntegrationTests.Upstream;
 using Wrapper.Simulator;
 
 namespace Wrapper.IntegrationTests.Resilience;
@@ -326,12 +320,10 @@ public sealed class StreamingTests() : SimulatorPoolFixture(2)
     /// response normally or, with <c>abort</c>, drops the connection.</summary>
     private sealed class ScriptedStreamUpstream : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private LoopbackUpstream _server = null!;
         private int _requests;
 
-        private ScriptedStreamUpstream(WebApplication app) => _app = app;
-
-        public Uri Address { get; private set; } = null!;
+        public Uri Address => _server.Address;
 
         public int Requests => Volatile.Read(ref _requests);
 
@@ -339,12 +331,8 @@ public sealed class StreamingTests() : SimulatorPoolFixture(2)
 
         public static async Task<ScriptedStreamUpstream> StartAsync(IReadOnlyList<string> events, bool abort)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var upstream = new ScriptedStreamUpstream(app);
-            app.MapPost("/openai/deployments/{deployment}/chat/completions", async (HttpContext context) =>
+            var upstream = new ScriptedStreamUpstream();
+            upstream._server = await LoopbackUpstream.StartAsync(app => app.MapPost("/openai/deployments/{deployment}/chat/completions", async (HttpContext context) =>
             {
                 Interlocked.Increment(ref upstream._requests);
                 using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
@@ -364,17 +352,10 @@ public sealed class StreamingTests() : SimulatorPoolFixture(2)
                     await Task.Delay(50);
                     context.Abort();
                 }
-            });
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            upstream.Address = new Uri(address);
+            }));
             return upstream;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }
