@@ -29,6 +29,8 @@ public sealed record BenchOptions
           --no-build           use the existing Release builds
           --keep-going         report a target that fails its check instead of stopping
           --service-env K=V    extra environment for the service (repeatable), e.g. Serilog__MinimumLevel__Default=Warning
+          --variant-env K=V    also measure (3v), POST /chat on a second instance with this environment too (repeatable),
+                               against (3) in the same run: quotas on against off, say
         """;
 
     public IReadOnlyList<string> Targets { get; init; } = TargetNames.All;
@@ -62,11 +64,15 @@ public sealed record BenchOptions
 
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The environment of (3v) on top of <see cref="ServiceEnvironment"/> (<c>--variant-env</c>).</summary>
+    public IReadOnlyDictionary<string, string> VariantEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The options, or null when help was asked for.</summary>
     public static BenchOptions? Parse(string[] args)
     {
         var options = new BenchOptions();
         var serviceEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+        var variantEnv = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -92,7 +98,8 @@ public sealed record BenchOptions
                 "--out" => options with { OutputPath = Value() },
                 "--no-build" => options with { Build = false },
                 "--keep-going" => options with { KeepGoing = true },
-                "--service-env" => AddEnv(options, serviceEnv, Value()),
+                "--service-env" => AddEnv(options, serviceEnv, Value(), name),
+                "--variant-env" => AddEnv(options, variantEnv, Value(), name),
                 _ => throw new BenchException($"unknown option '{name}' (--help lists them)"),
             };
             if (options is null)
@@ -106,15 +113,30 @@ public sealed record BenchOptions
             options = options with { Threads = options.Connections };
         }
 
-        return options with { ServiceEnvironment = serviceEnv };
+        if (variantEnv.Count > 0)
+        {
+            // (3v) is measured against (3): both are in the run, the variant beside the service it varies.
+            var targets = options.Targets.Where(t => t != TargetNames.ServiceVariant).ToList();
+            var service = targets.IndexOf(TargetNames.Service);
+            if (service < 0)
+            {
+                targets.Add(TargetNames.Service);
+                service = targets.Count - 1;
+            }
+
+            targets.Insert(service + 1, TargetNames.ServiceVariant);
+            options = options with { Targets = targets };
+        }
+
+        return options with { ServiceEnvironment = serviceEnv, VariantEnvironment = variantEnv };
     }
 
-    private static BenchOptions AddEnv(BenchOptions options, Dictionary<string, string> env, string pair)
+    private static BenchOptions AddEnv(BenchOptions options, Dictionary<string, string> env, string pair, string option)
     {
         var eq = pair.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
         {
-            throw new BenchException($"--service-env needs KEY=VALUE, not '{pair}'");
+            throw new BenchException($"{option} needs KEY=VALUE, not '{pair}'");
         }
 
         env[pair[..eq]] = pair[(eq + 1)..];

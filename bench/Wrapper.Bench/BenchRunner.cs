@@ -118,6 +118,7 @@ public sealed class BenchRunner
         TargetNames.Direct => deployments.Direct(simulator, simulatorUrl),
         TargetNames.Yarp => await deployments.YarpAsync(simulatorUrl),
         TargetNames.Service => await deployments.ServiceAsync(simulatorUrl),
+        TargetNames.ServiceVariant => await deployments.ServiceVariantAsync(simulatorUrl),
         TargetNames.OpenAICompatible => await deployments.OpenAICompatibleAsync(simulatorUrl),
         TargetNames.Gateway => await deployments.GatewayAsync(simulatorUrl),
         TargetNames.Portkey => await deployments.PortkeyAsync(simulatorUrl),

@@ -104,6 +104,16 @@ public sealed class Deployments
             stream => Conversation.Service(ClientKey, stream), [process]);
     }
 
+    /// <summary>(3v): <c>POST /chat</c> on a second instance started with the <c>--variant-env</c> settings too (quotas on
+    /// Redis, say), so that the same run measures the service with and without them.</summary>
+    public async Task<Deployment> ServiceVariantAsync(string simulatorUrl)
+    {
+        var (process, url) = await StartServiceAsync(simulatorUrl, "service-variant", _options.VariantEnvironment);
+        var settings = string.Join(", ", _options.VariantEnvironment.Select(kv => $"{kv.Key}={kv.Value}"));
+        return new Deployment(TargetNames.ServiceVariant, "(3v)", $"this service, POST /chat, with {settings}", url, process, isDotNet: true,
+            stream => Conversation.Service(ClientKey, stream), [process]);
+    }
+
     public async Task<Deployment> OpenAICompatibleAsync(string simulatorUrl)
     {
         var (process, url) = await StartServiceAsync(simulatorUrl, "openai-compatible");
@@ -155,7 +165,8 @@ public sealed class Deployments
             stream => Conversation.Portkey(simulatorUrl, SimulatorKey, stream), [process]);
     }
 
-    private async Task<(ChildProcess Process, string BaseUrl)> StartServiceAsync(string simulatorUrl, string name)
+    private async Task<(ChildProcess Process, string BaseUrl)> StartServiceAsync(string simulatorUrl, string name,
+        IReadOnlyDictionary<string, string>? variant = null)
     {
         var port = ChildProcess.FreePort();
         var environment = new Dictionary<string, string>
@@ -174,7 +185,7 @@ public sealed class Deployments
             ["RateLimiting__PermitLimit"] = "0",
             ["INSTANCE_ID"] = name,
         };
-        foreach (var (key, value) in _options.ServiceEnvironment)
+        foreach (var (key, value) in _options.ServiceEnvironment.Concat(variant ?? new Dictionary<string, string>()))
         {
             environment[key] = value;
         }

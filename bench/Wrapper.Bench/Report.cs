@@ -76,6 +76,21 @@ public static class Report
             }
         }
 
+        var variant = Variant(rows).ToList();
+        if (variant.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine(Invariant, $"## (3v) against (3), the same service without `{string.Join(", ", options.VariantEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}`");
+            md.AppendLine();
+            md.AppendLine("Paired within each round (or the run). The targets of issue 15 for quotas on Redis: throughput at least 90 % of the");
+            md.AppendLine("same service's without, and at most 0.3 ms added to the unloaded p50.");
+            md.AppendLine();
+            foreach (var line in variant)
+            {
+                md.AppendLine(line);
+            }
+        }
+
         var goals = Goals(rows).ToList();
         if (goals.Count > 0)
         {
@@ -153,6 +168,35 @@ public static class Report
             {
                 var ahead = service.Loaded.RequestsPerSecond / peer.RequestsPerSecond;
                 yield return string.Create(Invariant, $"- [{mode}] ahead of the peer gateway: {ahead:0.00}x Portkey's req/s: **{(ahead > 1 ? "met" : "not met")}**");
+            }
+        }
+    }
+
+    private static IEnumerable<string> Variant(IReadOnlyList<BenchRow> rows)
+    {
+        foreach (var stream in new[] { false, true })
+        {
+            var pairs = rows.Where(row => row.Key == TargetNames.ServiceVariant && row.Stream == stream && row.Loaded is not null)
+                .Select(row => (Variant: row, Base: Find(rows, TargetNames.Service, stream, row.Round)))
+                .Where(pair => pair.Base?.Loaded is { RequestsPerSecond: > 0 })
+                .ToList();
+            if (pairs.Count == 0)
+            {
+                continue;
+            }
+
+            var mode = stream ? "stream" : "plain";
+            var shares = pairs.Select(p => p.Variant.Loaded!.RequestsPerSecond / p.Base!.Loaded!.RequestsPerSecond).ToList();
+            var share = Median(shares)!.Value;
+            yield return string.Create(Invariant,
+                $"- [{mode}] throughput at least 90% of (3): {string.Join(", ", shares.Select(r => r.ToString("P0", Invariant)))}, median {share:P0}: **{(share >= 0.9 ? "met" : "not met")}**");
+            var added = pairs.Where(p => p.Variant.Unloaded is not null && p.Base!.Unloaded is not null)
+                .Select(p => (p.Variant.Unloaded!.P50 - p.Base!.Unloaded!.P50) / 1000.0).ToList();
+            if (added.Count > 0)
+            {
+                var median = Median(added)!.Value;
+                yield return string.Create(Invariant,
+                    $"- [{mode}] unloaded p50 added at most 0.3 ms: {string.Join(", ", added.Select(a => a.ToString("+0.00;-0.00;0.00", Invariant)))} ms, median {median:+0.00;-0.00;0.00} ms: **{(median <= 0.3 ? "met" : "not met")}**");
             }
         }
     }

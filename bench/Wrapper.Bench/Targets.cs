@@ -8,11 +8,15 @@ public static class TargetNames
     public const string Direct = "direct";
     public const string Yarp = "yarp";
     public const string Service = "service";
+    public const string ServiceVariant = "service-variant";
     public const string OpenAICompatible = "openai";
     public const string Gateway = "gateway";
     public const string Portkey = "portkey";
 
+    /// <summary>The default targets (<see cref="ServiceVariant"/> is measured when <c>--variant-env</c> is given).</summary>
     public static readonly IReadOnlyList<string> All = [Direct, Yarp, Service, OpenAICompatible, Gateway, Portkey];
+
+    public static readonly IReadOnlyList<string> Known = [.. All, ServiceVariant];
 }
 
 /// <summary>One HTTP request that every load run repeats.</summary>
