@@ -60,7 +60,7 @@ public static class Report
             }
         }
 
-        if (options.Rounds > 1)
+        if (options.Rounds > 1 && rows.Any(row => row.Key == TargetNames.Yarp && row.Loaded is not null))
         {
             md.AppendLine();
             md.AppendLine(Invariant, $"## Rounds: throughput against YARP, paired within each of {options.Rounds} rounds");
