@@ -47,9 +47,9 @@ public sealed class UpstreamOperations
             ModelsTemplate = prefix + "openai/models" + query;
             // Built once per deployment (a handful, from configuration), not on every call.
             var byDeployment = new System.Collections.Concurrent.ConcurrentDictionary<string, Uri>(StringComparer.Ordinal);
-            _chatUri = deployment => byDeployment.TryGetValue(deployment, out var uri)
-                ? uri
-                : byDeployment.GetOrAdd(deployment, d => new Uri(root + "/openai/deployments/" + Uri.EscapeDataString(d) + "/chat/completions" + query));
+            _chatUri = deployment => byDeployment.GetOrAdd(deployment,
+                static (d, parts) => new Uri(parts.root + "/openai/deployments/" + Uri.EscapeDataString(d) + "/chat/completions" + parts.query),
+                (root, query));
         }
     }
 
