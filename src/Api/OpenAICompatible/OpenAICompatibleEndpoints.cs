@@ -27,7 +27,7 @@ public static partial class OpenAICompatibleEndpoints
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     /// <summary>The statuses a chat-completions route can answer in OpenAI's error shape.</summary>
-    internal static readonly int[] ErrorStatuses =
+    private static readonly int[] ErrorStatuses =
     [
         StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
         StatusCodes.Status404NotFound, StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway,

@@ -295,8 +295,8 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
 
     /// <summary>The answer's body in one array of its exact size: read straight into it when its length is announced,
     /// else through a pooled buffer (the pipeline's own buffering grew a stream by doubling and kept its spare capacity:
-    /// about twice the answer's size allocated per call, measured with bench/). Each read is bounded by the pipeline's
-    /// network timeout, the whole by the try's deadline.</summary>
+    /// about twice the answer's size allocated per call, measured with bench/). The whole is bounded by the try's
+    /// deadline (<paramref name="cancellationToken"/>).</summary>
     private static async ValueTask<ReadOnlyMemory<byte>> ReadAnswerAsync(PipelineResponse response, CancellationToken cancellationToken)
     {
         if (response.ContentStream is not { } content)
@@ -521,8 +521,11 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
 
     /// <summary>One event of an upstream stream: its data as it came (a rented copy, <see cref="RelayedChunk.Rented"/>; none
     /// for the closing <c>[DONE]</c>), and what the service reads from it.</summary>
-    private readonly record struct RelayEvent(RelayedChunk? Relayed, ChatCompletionChunk Chunk, bool HasOutput)
+    private readonly record struct RelayEvent(RelayedChunk? Relayed, ChatCompletionChunk Chunk)
     {
+        /// <summary>True when it carries answer text, a tool call or a refusal (<see cref="RelayedChunk.HasOutput"/>).</summary>
+        public bool HasOutput => Relayed is { HasOutput: true };
+
         /// <summary>Reads what the service needs of an event without copying its text; <paramref name="knownModel"/> is
         /// reused as the model's string when the event names the same one (it does on every event).</summary>
         public static RelayEvent Parse(ReadOnlySpan<byte> data, string? knownModel)
@@ -531,7 +534,7 @@ public sealed partial class AzureOpenAIChatRelay : IChatCompletionRelay
             var hasOutput = !chunk.IsEnd
                             && (hasText || data.IndexOf("\"tool_calls\""u8) >= 0 || data.IndexOf("\"function_call\""u8) >= 0
                                 || data.IndexOf("\"refusal\":\""u8) >= 0);
-            return new RelayEvent(chunk.IsEnd ? null : RelayedChunk.Rented(data, hasOutput), chunk, hasOutput);
+            return new RelayEvent(chunk.IsEnd ? null : RelayedChunk.Rented(data, hasOutput), chunk);
         }
     }
 
