@@ -76,20 +76,8 @@ public sealed class BenchRunner
 
             foreach (var key in _options.Rounds > 1 ? [] : _options.Targets)
             {
-                Deployment? deployment;
-                try
+                if (await TryDeployAsync(deployments, key, simulator, simulatorUrl, notes) is not { } deployment)
                 {
-                    deployment = await DeployAsync(deployments, key, simulator, simulatorUrl);
-                }
-                catch (BenchException ex) when (_options.KeepGoing)
-                {
-                    notes.Add($"{key}: not measured: {ex.Message.Split('\n')[0]}");
-                    continue;
-                }
-
-                if (deployment is null)
-                {
-                    notes.Add($"{key}: not measured: src/Gateway is not built in this checkout.");
                     continue;
                 }
 
@@ -97,7 +85,7 @@ public sealed class BenchRunner
                 {
                     foreach (var mode in _options.Modes)
                     {
-                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream: mode == "stream"));
+                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream: mode == "stream", _options.WarmupSeconds));
                     }
                 }
             }
@@ -111,6 +99,27 @@ public sealed class BenchRunner
         Console.WriteLine(report);
         Console.WriteLine($"written to {output}");
         return rows.Any(row => row.Failure is not null) ? 1 : 0;
+    }
+
+    /// <summary>Starts a target; null, with a note saying why, when it cannot be measured (src/Gateway not built, or a
+    /// failure with <c>--keep-going</c>).</summary>
+    private async Task<Deployment?> TryDeployAsync(Deployments deployments, string key, ChildProcess simulator, string simulatorUrl, List<string> notes)
+    {
+        try
+        {
+            if (await DeployAsync(deployments, key, simulator, simulatorUrl) is { } deployment)
+            {
+                return deployment;
+            }
+
+            notes.Add($"{key}: not measured: src/Gateway is not built in this checkout.");
+        }
+        catch (BenchException ex) when (_options.KeepGoing)
+        {
+            notes.Add($"{key}: not measured: {ex.Message.Split('\n')[0]}");
+        }
+
+        return null;
     }
 
     private static async Task<Deployment?> DeployAsync(Deployments deployments, string key, ChildProcess simulator, string simulatorUrl) => key switch
@@ -136,20 +145,9 @@ public sealed class BenchRunner
         {
             foreach (var key in _options.Targets)
             {
-                try
+                if (await TryDeployAsync(deployments, key, simulator, simulatorUrl, notes) is { } deployment)
                 {
-                    if (await DeployAsync(deployments, key, simulator, simulatorUrl) is { } deployment)
-                    {
-                        started.Add(deployment);
-                    }
-                    else
-                    {
-                        notes.Add($"{key}: not measured: src/Gateway is not built in this checkout.");
-                    }
-                }
-                catch (BenchException ex) when (_options.KeepGoing)
-                {
-                    notes.Add($"{key}: not measured: {ex.Message.Split('\n')[0]}");
+                    started.Add(deployment);
                 }
             }
 
@@ -166,8 +164,7 @@ public sealed class BenchRunner
                     foreach (var deployment in started)
                     {
                         Console.WriteLine($"round {round} of {_options.Rounds}:");
-                        await WarmUpAsync(deployment, wrk, stream, RoundRewarmSeconds, untilJitSettles: false);
-                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream, warm: false) with { Round = round });
+                        rows.Add(await MeasureAsync(deployment, simulator, wrk, stream, RoundRewarmSeconds, untilJitSettles: false) with { Round = round });
                     }
                 }
             }
@@ -236,7 +233,10 @@ public sealed class BenchRunner
     private const int JitSliceSeconds = 5;
     private const double SettledJitShare = 0.02;
 
-    private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream, bool warm = true)
+    /// <summary>Checks the target with one request, warms it up for <paramref name="warmupSeconds"/> (then, with
+    /// <paramref name="untilJitSettles"/>, until its JIT settles), and measures it.</summary>
+    private async Task<BenchRow> MeasureAsync(Deployment target, ChildProcess simulator, Wrk wrk, bool stream, int warmupSeconds,
+        bool untilJitSettles = true)
     {
         var mode = stream ? "stream" : "plain";
         var request = target.Request(stream);
@@ -252,15 +252,7 @@ public sealed class BenchRunner
                 null, null, null, null, failure);
         }
 
-        if (warm && _options.WarmupSeconds > 0)
-        {
-            Console.WriteLine($"  warm-up {_options.WarmupSeconds} s");
-            await wrk.RunAsync(target.BaseUrl, request, _options.Threads, _options.Connections, _options.WarmupSeconds);
-            if (target.IsDotNet)
-            {
-                await WarmUntilJitSettlesAsync(target, request, wrk);
-            }
-        }
+        await WarmUpAsync(target, wrk, stream, warmupSeconds, untilJitSettles);
 
         var counters = target.IsDotNet ? RuntimeCounters.TryStart(target.Measured.Id) : null;
         if (counters is not null)
