@@ -64,6 +64,7 @@ public sealed class PoolHealthProbeTests
         _pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
 
         var mode = await Probe(adapter);
+        await SimulatorRecords.WaitUntilAsync(() => Probes(1, "200") == 1);
 
         Assert.Multiple(() =>
         {
@@ -78,8 +79,12 @@ public sealed class PoolHealthProbeTests
         var settings = _pool.Settings(1, 2);
         settings["AzureOpenAI:Upstreams:0:ApiKey"] = "not-the-key";
         await using var adapter = PoolAdapter.Create(settings);
+        // The probe stops at the first answer and cancels the rest: the second upstream answers late, so the first's
+        // 401 has come (and been recorded) before the probe can stop.
+        _pool[1].Faults.Add(new FaultSpec { LatencyMs = 1_000, Target = "openai" });
 
         var mode = await Probe(adapter);
+        await SimulatorRecords.WaitUntilAsync(() => Probes(1, "200") == 1); // recorded once its answer is sent
 
         Assert.Multiple(() =>
         {
@@ -98,6 +103,7 @@ public sealed class PoolHealthProbeTests
         _pool[0].Faults.Add(new FaultSpec { Status = 503, Target = "openai" });
 
         var ex = Assert.ThrowsAsync<UpstreamException>(() => Probe(adapter))!;
+        await SimulatorRecords.WaitUntilAsync(() => Probes(0, "503") == 1);
 
         Assert.Multiple(() =>
         {
@@ -116,6 +122,7 @@ public sealed class PoolHealthProbeTests
         Assert.That(adapter.Upstream("a").Circuit, Is.EqualTo(UpstreamCircuitState.Open));
 
         var mode = await Probe(adapter);
+        await SimulatorRecords.WaitUntilAsync(() => Probes(1, "200") == 1);
 
         Assert.Multiple(() =>
         {
