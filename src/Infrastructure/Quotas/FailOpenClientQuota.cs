@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,11 @@ namespace Wrapper.Infrastructure.Quotas;
 /// in the store that made it: at once in memory, in the background for Redis (the answer never waits for a second round
 /// trip; see <see cref="CorrectAsync"/>). Records tokens per client and refusals by limit (<see cref="WrapperMetrics"/>).
 /// </summary>
+/// <remarks>A client far from all of its limits is admitted without waiting for Redis: every Redis answer tells this
+/// instance the client's counters and how fast they grow (<see cref="ClientCounterViews"/>, which says when that is safe),
+/// and the request is then reserved in Redis in the background, counted whatever the counters say by then, so that they
+/// stay exact. Its correction is sent once that reservation has landed. A client near a limit waits for Redis's decision,
+/// as always.</remarks>
 public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
@@ -45,13 +51,19 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     private readonly Channel<PendingCorrection> _corrections = Channel.CreateUnbounded<PendingCorrection>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sender;
     private long _pendingCorrections;
+    private readonly ClientCounterViews _views = new();
+
+    /// <summary>Reservations admitted by <see cref="_views"/> and not yet answered by Redis, by id (corrections wait for them).</summary>
+    private readonly ConcurrentDictionary<string, Task> _landing = new(StringComparer.Ordinal);
+    private long _pendingLandings;
+    private int _disposing;
 
     public FailOpenClientQuota(IOptions<RedisOptions> options, InMemoryQuotaStore local, TimeProvider time, WrapperMetrics metrics,
         ILogger<FailOpenClientQuota> logger, RedisConnection? redis = null)
     {
         _options = options.Value;
         _redis = _options.Configured ? redis : null;
-        _shared = new RedisQuotaStore(_options.KeyPrefix);
+        _shared = new RedisQuotaStore(_options.KeyPrefix, _views, time);
         _local = local;
         _time = time;
         _metrics = metrics;
@@ -83,6 +95,11 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     public async ValueTask<QuotaDecision> ReserveAsync(QuotaRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (TryAdmitHere(request) is { } admitted)
+        {
+            return admitted;
+        }
+
         var decision = await TrySharedAsync(request).ConfigureAwait(false) ?? _local.Reserve(request, _time.GetUtcNow());
         if (decision.Refused is { } limit)
         {
@@ -126,6 +143,13 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         }
 
         Interlocked.Increment(ref _pendingCorrections);
+        if (_landing.TryGetValue(reservation.Id, out var landing) && !landing.IsCompleted)
+        {
+            // Admitted here and not yet reserved in Redis (rare: an answer is rarely faster than Redis): queued once it
+            // is, since before the correction would find nothing to correct.
+            return new ValueTask(QueueWhenLandedAsync(landing, new PendingCorrection(reservation, actual)));
+        }
+
         if (_corrections.Writer.TryWrite(new PendingCorrection(reservation, actual)))
         {
             return ValueTask.CompletedTask;
@@ -138,19 +162,38 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     /// <summary>Corrections queued for Redis and not yet sent (or given up on).</summary>
     public long PendingCorrections => Interlocked.Read(ref _pendingCorrections);
 
-    /// <summary>Waits until every correction queued so far has been sent to Redis (or given up on, when Redis is down):
-    /// for the counters to be exact at a given moment (tests, shutdown).</summary>
+    /// <summary>Requests admitted without waiting for Redis whose reservation Redis has not answered yet.</summary>
+    public long PendingReservations => Interlocked.Read(ref _pendingLandings);
+
+    /// <summary>Waits until every reservation made in the background and every correction queued so far has been sent to
+    /// Redis (or given up on, when Redis is down): for the counters to be exact at a given moment (tests, shutdown).</summary>
     public async Task FlushCorrectionsAsync(CancellationToken cancellationToken = default)
     {
-        while (Interlocked.Read(ref _pendingCorrections) > 0)
+        while (Interlocked.Read(ref _pendingCorrections) > 0 || Interlocked.Read(ref _pendingLandings) > 0)
         {
             await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stops taking corrections into the queue and sends what it holds (within <see cref="FlushOnStop"/>).</summary>
+    /// <summary>Sends the reservations and corrections still on their way, then stops taking corrections into the queue
+    /// (all within <see cref="FlushOnStop"/>).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposing, 1) != 0)
+        {
+            return;
+        }
+
+        using var flush = new CancellationTokenSource(FlushOnStop);
+        try
+        {
+            await FlushCorrectionsAsync(flush.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Redis too slow: what is still queued is reported below.
+        }
+
         if (!_corrections.Writer.TryComplete())
         {
             return;
@@ -170,6 +213,17 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     /// <summary>As <see cref="DisposeAsync"/>, for a host disposed synchronously.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposing, 1) != 0)
+        {
+            return;
+        }
+
+        var until = Environment.TickCount64 + (long)FlushOnStop.TotalMilliseconds;
+        while ((PendingCorrections > 0 || PendingReservations > 0) && Environment.TickCount64 < until)
+        {
+            Thread.Sleep(1);
+        }
+
         if (_corrections.Writer.TryComplete() && !_sender.Wait(FlushOnStop))
         {
             _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
@@ -254,6 +308,80 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
 
     /// <summary>The client as a metric attribute: key names and subscriber ids (a bounded set), but never an address.</summary>
     public static string Attribute(string client) => client.StartsWith("ip:", StringComparison.Ordinal) ? "anonymous" : client;
+
+    /// <summary>The decision taken here, without waiting for Redis, when the client's view says it has ample room (see
+    /// <see cref="ClientCounterViews"/>); the reservation is then made in Redis in the background. Null otherwise.</summary>
+    private QuotaDecision? TryAdmitHere(QuotaRequest request)
+    {
+        if (_redis?.Connected is not { } connection)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_down)
+            {
+                return null;
+            }
+        }
+
+        var minute = QuotaWindows.Minute(now).Id;
+        var period = QuotaWindows.Period(now, request.Limits.QuotaPeriod).Id;
+        if (!_views.TryAdmit(request, minute, period, now, out var counters))
+        {
+            return null;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        Interlocked.Increment(ref _pendingLandings);
+        var landing = LandAsync(connection, request, now, minute, id);
+        if (request.Tokens > 0 && !landing.IsCompleted)
+        {
+            _landing[id] = landing;
+        }
+
+        var reservation = new QuotaReservation(id, request.Client, minute, period, request.Tokens, RedisQuotaStore.StoreName);
+        return QuotaArithmetic.Decide(request, now, null, counters.Requests, counters.MinuteTokens, counters.PeriodTokens, reservation);
+    }
+
+    /// <summary>Reserves a request admitted here in Redis (counted whatever the counters say). A failure is Redis's
+    /// failure as anywhere else (this instance falls back to its own counters); that one request then stays uncounted,
+    /// as the requests of a Redis that is down are in Redis.</summary>
+    private async Task LandAsync(ConnectionMultiplexer connection, QuotaRequest request, DateTimeOffset now, long minute, string id)
+    {
+        try
+        {
+            await _shared.ReserveAsync(connection.GetDatabase(), request, now, admittedAs: id)
+                .WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, _options.TimeoutMilliseconds))).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Failed(ex);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Reserving an admitted request in Redis failed");
+        }
+        finally
+        {
+            _views.Landed(request.Client, minute, request.Tokens);
+            _landing.TryRemove(id, out _);
+            Interlocked.Decrement(ref _pendingLandings);
+        }
+    }
+
+    /// <summary>Queues a correction once its reservation has landed in Redis (whether or not it could: one that did not
+    /// finds nothing to correct, and changes nothing).</summary>
+    private async Task QueueWhenLandedAsync(Task landing, PendingCorrection correction)
+    {
+        await landing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!_corrections.Writer.TryWrite(correction))
+        {
+            await SendAsync([correction]).ConfigureAwait(false);
+        }
+    }
 
     private async Task<QuotaDecision?> TrySharedAsync(QuotaRequest request)
     {

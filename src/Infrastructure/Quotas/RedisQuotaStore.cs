@@ -38,8 +38,9 @@ public sealed class RedisQuotaStore
     // it left, exactly as that many calls of one reservation each would (the script runs atomically).
     // KEYS: requests, minute tokens, period tokens, then each reservation's key. ARGV: minute keys' expiry (unix ms),
     // period key's expiry (unix ms), reservation lifetime (ms), then per reservation: tokens, request limit, token limit,
-    // quota. Returns per reservation {refusal (0 none, 1 requests, 2 tokens per minute, 3 quota), requests, minute
-    // tokens, period tokens}.
+    // quota, and 1 when it was admitted already (by an instance's view, ClientCounterViews) and is only to be counted.
+    // Returns per reservation {refusal (0 none, 1 requests, 2 tokens per minute, 3 quota), requests, minute tokens,
+    // period tokens}.
     // A counter's expiry is set by the call that created it (the count equals this call's own increment), in the same
     // script, so no counter exists without one; later calls leave it. Corrections only change counters that exist
     // (EXISTS), so they never create one.
@@ -50,16 +51,17 @@ public sealed class RedisQuotaStore
         local q = tonumber(now[3] or '0')
         local dr, dt, dq = 0, 0, 0
         local out = {}
-        for i = 1, (#ARGV - 3) / 4 do
-          local a = 3 + (i - 1) * 4
+        for i = 1, (#ARGV - 3) / 5 do
+          local a = 3 + (i - 1) * 5
           local tokens = tonumber(ARGV[a + 1])
           local rpm = tonumber(ARGV[a + 2])
           local tpm = tonumber(ARGV[a + 3])
           local quota = tonumber(ARGV[a + 4])
+          local decide = ARGV[a + 5] == '0'
           local refusal = 0
-          if rpm > 0 and r + 1 > rpm then refusal = 1
-          elseif tpm > 0 and tokens > 0 and t > 0 and t + tokens > tpm then refusal = 2
-          elseif quota > 0 and tokens > 0 and q + tokens > quota then refusal = 3
+          if decide and rpm > 0 and r + 1 > rpm then refusal = 1
+          elseif decide and tpm > 0 and tokens > 0 and t > 0 and t + tokens > tpm then refusal = 2
+          elseif decide and quota > 0 and tokens > 0 and q + tokens > quota then refusal = 3
           else
             if rpm > 0 then r = r + 1; dr = dr + 1 end
             if tokens > 0 then
@@ -105,21 +107,34 @@ public sealed class RedisQuotaStore
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, ClientKeys> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+    private readonly ClientCounterViews? _views;
+    private readonly TimeProvider _time;
 
-    public RedisQuotaStore(string keyPrefix)
+    /// <param name="keyPrefix">Prefix of every key.</param>
+    /// <param name="views">Told the counters of every answer, when given.</param>
+    /// <param name="time">The clock the views are told the answers' time by.</param>
+    public RedisQuotaStore(string keyPrefix, ClientCounterViews? views = null, TimeProvider? time = null)
     {
         _prefix = keyPrefix + "quota:";
+        _views = views;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Reserves <paramref name="request"/> in one round trip. While a call for the same client is on its way,
     /// the client's further reservations wait for it and then go together, in one script call (at most
     /// <see cref="MaxBatch"/>): under load a round trip serves many requests, alone it serves one at once. Each is decided
     /// in turn, as separate calls would be.</summary>
-    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now)
+    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now) =>
+        ReserveAsync(database, request, now, admittedAs: null);
+
+    /// <summary>As <see cref="ReserveAsync(IDatabase, QuotaRequest, DateTimeOffset)"/>; with <paramref name="admittedAs"/>,
+    /// the request was admitted already (by <see cref="ClientCounterViews"/>) and is counted whatever the counters say,
+    /// its reservation kept under that id.</summary>
+    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now, string? admittedAs)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(request);
-        var pending = new PendingReservation(request, now);
+        var pending = new PendingReservation(request, now, admittedAs);
         while (true)
         {
             var lane = _lanes.GetOrAdd(request.Client, static client => new Lane(client));
@@ -256,7 +271,7 @@ public sealed class RedisQuotaStore
         scriptKeys[0] = keys.Requests;
         scriptKeys[1] = keys.MinuteTokens;
         scriptKeys[2] = keys.PeriodTokens;
-        var args = new RedisValue[3 + (4 * batch.Count)];
+        var args = new RedisValue[3 + (5 * batch.Count)];
         args[0] = keys.MinuteExpiry;
         args[1] = (period.EndsAt + Grace).ToUnixTimeMilliseconds();
         args[2] = (long)ReservationLifetime.TotalMilliseconds;
@@ -264,12 +279,13 @@ public sealed class RedisQuotaStore
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i].Request;
-            ids[i] = Guid.NewGuid().ToString("N");
+            ids[i] = batch[i].AdmittedAs ?? Guid.NewGuid().ToString("N");
             scriptKeys[3 + i] = keys.Reservation(ids[i]);
-            args[3 + (4 * i)] = request.Tokens;
-            args[4 + (4 * i)] = request.Limits.RequestsPerMinute;
-            args[5 + (4 * i)] = request.Limits.TokensPerMinute;
-            args[6 + (4 * i)] = request.Limits.TokenQuota;
+            args[3 + (5 * i)] = request.Tokens;
+            args[4 + (5 * i)] = request.Limits.RequestsPerMinute;
+            args[5 + (5 * i)] = request.Limits.TokensPerMinute;
+            args[6 + (5 * i)] = request.Limits.TokenQuota;
+            args[7 + (5 * i)] = batch[i].AdmittedAs is null ? 0 : 1;
         }
 
         var result = (RedisResult[]?)await database.ScriptEvaluateAsync(ReserveScript, scriptKeys, args).ConfigureAwait(false);
@@ -277,6 +293,11 @@ public sealed class RedisQuotaStore
         {
             throw new RedisException("The quota script returned an unexpected answer.");
         }
+
+        // The last answer's counters are the client's after the whole batch.
+        var last = 4 * (batch.Count - 1);
+        _views?.Observe(first.Request.Client, minute.Id, period.Id, (long)result[last + 1], (long)result[last + 2], (long)result[last + 3],
+            _time.GetUtcNow());
 
         for (var i = 0; i < batch.Count; i++)
         {
@@ -378,10 +399,13 @@ public sealed class RedisQuotaStore
         public bool Retired { get; set; }
     }
 
-    private sealed class PendingReservation(QuotaRequest request, DateTimeOffset now)
+    private sealed class PendingReservation(QuotaRequest request, DateTimeOffset now, string? admittedAs)
     {
         public QuotaRequest Request { get; } = request;
         public DateTimeOffset Now { get; } = now;
+
+        /// <summary>The reservation id of a request admitted already, to be counted only; null for one to decide.</summary>
+        public string? AdmittedAs { get; } = admittedAs;
 
         /// <summary>Completed by whichever call decides it; its awaiters continue on the thread pool, not in that call.</summary>
         public TaskCompletionSource<QuotaDecision> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

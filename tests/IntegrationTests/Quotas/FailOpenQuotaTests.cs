@@ -132,6 +132,71 @@ public sealed class FailOpenQuotaTests
     }
 
     [Test]
+    public async Task ShouldAdmitAClientFarFromItsLimitsWithoutWaitingForRedisAndStillCountItThere()
+    {
+        await NotAtTheEndOfAMinute();
+        var client = "client:roomy-" + Guid.NewGuid().ToString("N");
+        var limits = new ClientLimits(1_000_000, 1_000_000_000, 0, QuotaPeriod.Daily);
+        // Two decisions by Redis: this instance has seen the client's counters twice, so it knows how fast they grow.
+        var first = await _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
+        await Task.Delay(20);
+        await _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
+
+        // Redis stops answering for a while: the next request does not wait for it.
+        Assert.That(await _redis.CommandAsync("CLIENT PAUSE 300 ALL"), Does.StartWith("+OK"));
+        var pending = _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
+        Assert.That(pending.IsCompleted, Is.True, "decided here, from what Redis said last");
+        var decision = await pending;
+        // Its answer came before its reservation reached Redis; the correction waits for that.
+        var correcting = _quota.CorrectAsync(decision.Reservation!, new Domain.Chat.TokenUsage(40, 2)).AsTask();
+        Assert.That(_quota.PendingReservations, Is.EqualTo(1));
+
+        await correcting;
+        await _quota.FlushCorrectionsAsync();
+
+        var keys = new RedisQuotaStore("wrapper:").Keys(client, first.Reservation!.Minute, first.Reservation.Period, decision.Reservation!.Id);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var database = connection.GetDatabase();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(decision.Admitted, Is.True);
+            Assert.That(decision.Reservation!.Store, Is.EqualTo(RedisQuotaStore.StoreName));
+            Assert.That(decision.RemainingRequests, Is.EqualTo(1_000_000 - 3));
+            Assert.That(_quota.Degraded, Is.False, "a pause shorter than the reservation's wait is no failure");
+            Assert.That((long)await database.StringGetAsync(keys[0]), Is.EqualTo(3), "all three requests counted in Redis");
+            Assert.That((long)await database.StringGetAsync(keys[1]), Is.EqualTo(300 + 300 + 42), "two still at their estimate, the third corrected");
+            Assert.That(await database.KeyExistsAsync(keys[3]), Is.False, "the third's reservation was corrected once it had landed");
+            Assert.That(_quota.PendingReservations, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task ShouldWaitForRedisToDecideForAClientNearALimit()
+    {
+        await NotAtTheEndOfAMinute();
+        var client = "client:tight-" + Guid.NewGuid().ToString("N");
+        // Requests per minute 10: after two, 2 + 1 + the growth seen (one more in about 20 ms: ~50 a second) passes half.
+        var limits = new ClientLimits(10, 0, 0, QuotaPeriod.Daily);
+        await _quota.ReserveAsync(new QuotaRequest(client, limits, 0), CancellationToken.None);
+        await Task.Delay(20);
+        await _quota.ReserveAsync(new QuotaRequest(client, limits, 0), CancellationToken.None);
+
+        var decisions = new List<QuotaDecision>();
+        for (var i = 0; i < 10; i++)
+        {
+            var pending = _quota.ReserveAsync(new QuotaRequest(client, limits, 0), CancellationToken.None);
+            Assert.That(pending.IsCompleted, Is.False, "decided by Redis");
+            decisions.Add(await pending);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decisions.Count(d => d.Admitted), Is.EqualTo(8), "exactly the limit, across the 12 requests");
+            Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Refused), Is.All.EqualTo(QuotaLimit.RequestsPerMinute));
+        });
+    }
+
+    [Test]
     [CancelAfter(120_000)]
     public async Task ShouldCountExactlyTheRealUsageOnceTheCorrectionsSentInTheBackgroundHaveLanded()
     {
@@ -211,6 +276,16 @@ public sealed class FailOpenQuotaTests
             Assert.That(_quota.PendingCorrections, Is.Zero);
             Assert.That(counted, Is.EqualTo(510), "51 answers of 10 tokens each, none left at its estimate of 1000");
         });
+    }
+
+    /// <summary>Waits out the last 3 s of a minute, so that a test's requests all count in one minute.</summary>
+    private static async Task NotAtTheEndOfAMinute()
+    {
+        var now = DateTime.UtcNow;
+        if (now.Second >= 57)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(60 - now.Second) - TimeSpan.FromMilliseconds(now.Millisecond) + TimeSpan.FromMilliseconds(100));
+        }
     }
 
     private static async Task Eventually(Func<bool> condition, string what) => await Eventually(() => Task.FromResult(condition()), what);
