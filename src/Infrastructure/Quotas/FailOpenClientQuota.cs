@@ -34,6 +34,11 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     /// <summary>Most corrections read from the queue at once (one script call per client among them).</summary>
     private const int MaxBatch = 256;
 
+    /// <summary>How long the reservations of requests admitted here, and corrections, wait to be sent with the others
+    /// that come meanwhile: what they cost Redis and this instance is shared by every request of that time (each send
+    /// made beside a request costs it its share of two cores, not only the sender), and they land at most this much later.</summary>
+    public static readonly TimeSpan SendDelay = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Sends of one batch before it is given up on.</summary>
     private const int CorrectionAttempts = 3;
 
@@ -53,9 +58,15 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     private long _pendingCorrections;
     private readonly ClientCounterViews _views = new();
 
-    /// <summary>Reservations admitted by <see cref="_views"/> and not yet answered by Redis, by id (corrections wait for them).</summary>
+    /// <summary>Reservations admitted by <see cref="_views"/> and not yet answered by Redis, by id: the task of the send
+    /// that carries them (their corrections wait for it).</summary>
     private readonly ConcurrentDictionary<string, Task> _landing = new(StringComparer.Ordinal);
     private long _pendingLandings;
+
+    /// <summary>Requests admitted here since the last send, and the task that send completes.</summary>
+    private readonly object _outboxGate = new();
+    private List<Admitted> _outbox = [];
+    private TaskCompletionSource _outboxSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposing;
 
     public FailOpenClientQuota(IOptions<RedisOptions> options, InMemoryQuotaStore local, TimeProvider time, WrapperMetrics metrics,
@@ -145,9 +156,10 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         Interlocked.Increment(ref _pendingCorrections);
         if (_landing.TryGetValue(reservation.Id, out var landing) && !landing.IsCompleted)
         {
-            // Admitted here and not yet reserved in Redis (rare: an answer is rarely faster than Redis): queued once it
-            // is, since before the correction would find nothing to correct.
-            return new ValueTask(QueueWhenLandedAsync(landing, new PendingCorrection(reservation, actual)));
+            // Admitted here and not yet reserved in Redis (a fast answer): queued once it is, since before the correction
+            // would find nothing to correct. The answer does not wait for it, unless the service is stopping.
+            var queued = QueueWhenLandedAsync(landing, new PendingCorrection(reservation, actual));
+            return Volatile.Read(ref _disposing) == 0 ? ValueTask.CompletedTask : new ValueTask(queued);
         }
 
         if (_corrections.Writer.TryWrite(new PendingCorrection(reservation, actual)))
@@ -231,14 +243,19 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         }
     }
 
-    /// <summary>The loop that sends queued corrections: whatever has queued up while the last batch was on its way goes
-    /// in the next, in one round trip per client.</summary>
+    /// <summary>The loop that sends queued corrections: once one comes, whatever queues up within <see cref="SendDelay"/>
+    /// (or while the last batch was on its way) goes in the next send, in one round trip per client.</summary>
     private async Task SendQueuedAsync()
     {
         var batch = new List<PendingCorrection>(MaxBatch);
         var reader = _corrections.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (Volatile.Read(ref _disposing) == 0)
+            {
+                await Task.Delay(SendDelay).ConfigureAwait(false); // gather what comes meanwhile into the same send
+            }
+
             batch.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var correction))
             {
@@ -336,24 +353,68 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
 
         var id = Guid.NewGuid().ToString("N");
         Interlocked.Increment(ref _pendingLandings);
-        var landing = LandAsync(connection, request, now, minute, id);
-        if (request.Tokens > 0 && !landing.IsCompleted)
+        bool first;
+        lock (_outboxGate)
         {
-            _landing[id] = landing;
+            if (request.Tokens > 0)
+            {
+                _landing[id] = _outboxSent.Task; // its correction waits for it
+            }
+
+            _outbox.Add(new Admitted(request, now, minute, id));
+            first = _outbox.Count == 1;
+        }
+
+        if (first)
+        {
+            _ = LandQueuedAsync(connection);
         }
 
         var reservation = new QuotaReservation(id, request.Client, minute, period, request.Tokens, RedisQuotaStore.StoreName);
         return QuotaArithmetic.Decide(request, now, null, counters.Requests, counters.MinuteTokens, counters.PeriodTokens, reservation);
     }
 
-    /// <summary>Reserves a request admitted here in Redis (counted whatever the counters say). A failure is Redis's
-    /// failure as anywhere else (this instance falls back to its own counters); that one request then stays uncounted,
-    /// as the requests of a Redis that is down are in Redis.</summary>
-    private async Task LandAsync(ConnectionMultiplexer connection, QuotaRequest request, DateTimeOffset now, long minute, string id)
+    /// <summary>After <see cref="SendDelay"/>, reserves in Redis the requests admitted here meanwhile (counted whatever
+    /// the counters say), one script call per client, so that a request's reservation is a share of a round trip off its
+    /// path and not a round trip beside it. A failure is Redis's failure as anywhere else (this instance falls back to its
+    /// own counters); those requests then stay uncounted in Redis, as every request answered while Redis is down.</summary>
+    private async Task LandQueuedAsync(ConnectionMultiplexer connection)
+    {
+        await Task.Delay(SendDelay).ConfigureAwait(false);
+        List<Admitted> batch;
+        TaskCompletionSource sent;
+        lock (_outboxGate)
+        {
+            (batch, _outbox) = (_outbox, []);
+            (sent, _outboxSent) = (_outboxSent, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
+        try
+        {
+            var database = connection.GetDatabase();
+            var first = batch[0].Request.Client;
+            await (batch.TrueForAll(a => string.Equals(a.Request.Client, first, StringComparison.Ordinal))
+                ? LandAsync(database, batch)
+                : Task.WhenAll(batch.GroupBy(a => a.Request.Client, StringComparer.Ordinal).Select(g => LandAsync(database, g.ToList())))).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var admitted in batch)
+            {
+                _views.Landed(admitted.Request.Client, admitted.Minute, admitted.Request.Tokens);
+                _landing.TryRemove(admitted.Id, out _);
+            }
+
+            Interlocked.Add(ref _pendingLandings, -batch.Count);
+            sent.SetResult();
+        }
+    }
+
+    private async Task LandAsync(IDatabase database, List<Admitted> admitted)
     {
         try
         {
-            await _shared.ReserveAsync(connection.GetDatabase(), request, now, admittedAs: id)
+            await _shared.ReserveAdmittedAsync(database, admitted.ConvertAll(a => (a.Request, a.Now, a.Id)))
                 .WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, _options.TimeoutMilliseconds))).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsRedisFailure(ex))
@@ -362,13 +423,7 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Reserving an admitted request in Redis failed");
-        }
-        finally
-        {
-            _views.Landed(request.Client, minute, request.Tokens);
-            _landing.TryRemove(id, out _);
-            Interlocked.Decrement(ref _pendingLandings);
+            _logger.LogError(ex, "Reserving {Count} admitted requests in Redis failed", admitted.Count);
         }
     }
 
@@ -464,4 +519,6 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     }
 
     private readonly record struct PendingCorrection(QuotaReservation Reservation, TokenUsage Actual);
+
+    private readonly record struct Admitted(QuotaRequest Request, DateTimeOffset Now, long Minute, string Id);
 }

@@ -124,20 +124,54 @@ public sealed class RedisQuotaStore
     /// the client's further reservations wait for it and then go together, in one script call (at most
     /// <see cref="MaxBatch"/>): under load a round trip serves many requests, alone it serves one at once. Each is decided
     /// in turn, as separate calls would be.</summary>
-    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now) =>
-        ReserveAsync(database, request, now, admittedAs: null);
-
-    /// <summary>As <see cref="ReserveAsync(IDatabase, QuotaRequest, DateTimeOffset)"/>; with <paramref name="admittedAs"/>,
-    /// the request was admitted already (by <see cref="ClientCounterViews"/>) and is counted whatever the counters say,
-    /// its reservation kept under that id.</summary>
-    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now, string? admittedAs)
+    public Task<QuotaDecision> ReserveAsync(IDatabase database, QuotaRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(request);
-        var pending = new PendingReservation(request, now, admittedAs);
+        var pending = new PendingReservation(request, now, admittedAs: null);
+        return Enqueue(request.Client, [pending]) is { } lane ? SendFirstAsync(database, lane, pending) : pending.Decision.Task;
+    }
+
+    /// <summary>Counts requests of one client that were admitted already (by <see cref="ClientCounterViews"/>), whatever
+    /// the counters say, each reservation kept under its given id: queued in the client's lane as one batch, so they go
+    /// in one script call (a call of the client's on its way is waited for, as for any reservation).</summary>
+    public async Task ReserveAdmittedAsync(IDatabase database, IReadOnlyList<(QuotaRequest Request, DateTimeOffset Now, string Id)> admitted)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(admitted);
+        if (admitted.Count == 0)
+        {
+            return;
+        }
+
+        var client = admitted[0].Request.Client;
+        var pending = new List<PendingReservation>(admitted.Count);
+        foreach (var (request, now, id) in admitted)
+        {
+            if (!string.Equals(request.Client, client, StringComparison.Ordinal))
+            {
+                throw new ArgumentException("Reservations sent together must all be of one client (one hash slot).", nameof(admitted));
+            }
+
+            pending.Add(new PendingReservation(request, now, id));
+        }
+
+        var decided = Task.WhenAll(pending.ConvertAll(p => p.Decision.Task));
+        if (Enqueue(client, pending) is { } lane)
+        {
+            await SendQueuedAsync(database, lane, once: true).ConfigureAwait(false);
+        }
+
+        await decided.ConfigureAwait(false);
+    }
+
+    /// <summary>Queues reservations of one client in its lane; the lane when the caller is to send (none was on its way),
+    /// else null (the call on its way sends them next).</summary>
+    private Lane? Enqueue(string client, List<PendingReservation> pending)
+    {
         while (true)
         {
-            var lane = _lanes.GetOrAdd(request.Client, static client => new Lane(client));
+            var lane = _lanes.GetOrAdd(client, static client => new Lane(client));
             lock (lane)
             {
                 if (lane.Retired)
@@ -145,16 +179,15 @@ public sealed class RedisQuotaStore
                     continue; // went idle and was let go since it was looked up: take the client's current lane
                 }
 
-                lane.Queue.Add(pending);
+                lane.Queue.AddRange(pending);
                 if (lane.Sending)
                 {
-                    return pending.Decision.Task;
+                    return null;
                 }
 
                 lane.Sending = true;
+                return lane;
             }
-
-            return SendFirstAsync(database, lane, pending);
         }
     }
 
