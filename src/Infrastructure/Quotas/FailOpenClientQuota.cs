@@ -125,8 +125,8 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     /// sent in the background (the answer never waits for it): the queue is drained by one loop that sends each
     /// client's pending corrections in one round trip, retries a failed send (a correction applies at most once however
     /// often it is sent), and is flushed when the service stops (<see cref="DisposeAsync"/>) or on demand
-    /// (<see cref="FlushCorrectionsAsync"/>). Until a correction has landed the client's counters hold the estimate: a
-    /// few milliseconds of over-counting, never under-counting.</remarks>
+    /// (<see cref="FlushCorrectionsAsync"/>). Until a correction has landed the client's counters hold the estimate:
+    /// about <see cref="SendDelay"/> and a round trip of over-counting, never under-counting.</remarks>
     public ValueTask CorrectAsync(QuotaReservation reservation, TokenUsage actual)
     {
         ArgumentNullException.ThrowIfNull(reservation);
