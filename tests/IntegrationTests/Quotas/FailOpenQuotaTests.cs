@@ -134,13 +134,9 @@ public sealed class FailOpenQuotaTests
     [Test]
     public async Task ShouldAdmitAClientFarFromItsLimitsWithoutWaitingForRedisAndStillCountItThere()
     {
-        await NotAtTheEndOfAMinute();
         var client = "client:roomy-" + Guid.NewGuid().ToString("N");
         var limits = new ClientLimits(1_000_000, 1_000_000_000, 0, QuotaPeriod.Daily);
-        // Two decisions by Redis: this instance has seen the client's counters twice, so it knows how fast they grow.
-        var first = await _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
-        await Task.Delay(20);
-        await _quota.ReserveAsync(new QuotaRequest(client, limits, 300), CancellationToken.None);
+        var first = await SeenTwiceAsync(new QuotaRequest(client, limits, 300));
 
         // Redis stops answering for a while: the next request does not wait for it.
         Assert.That(await _redis.CommandAsync("CLIENT PAUSE 300 ALL"), Does.StartWith("+OK"));
@@ -173,13 +169,10 @@ public sealed class FailOpenQuotaTests
     [Test]
     public async Task ShouldWaitForRedisToDecideForAClientNearALimit()
     {
-        await NotAtTheEndOfAMinute();
         var client = "client:tight-" + Guid.NewGuid().ToString("N");
         // Requests per minute 10: after two, 2 + 1 + the growth seen (one more in about 20 ms: ~50 a second) passes half.
         var limits = new ClientLimits(10, 0, 0, QuotaPeriod.Daily);
-        await _quota.ReserveAsync(new QuotaRequest(client, limits, 0), CancellationToken.None);
-        await Task.Delay(20);
-        await _quota.ReserveAsync(new QuotaRequest(client, limits, 0), CancellationToken.None);
+        await SeenTwiceAsync(new QuotaRequest(client, limits, 0));
 
         var decisions = new List<QuotaDecision>();
         for (var i = 0; i < 10; i++)
@@ -276,6 +269,17 @@ public sealed class FailOpenQuotaTests
             Assert.That(_quota.PendingCorrections, Is.Zero);
             Assert.That(counted, Is.EqualTo(510), "51 answers of 10 tokens each, none left at its estimate of 1000");
         });
+    }
+
+    /// <summary>Two decisions by Redis, 20 ms apart and within one minute: this instance has then seen the client's
+    /// counters twice, so it knows how fast they grow. Returns the first.</summary>
+    private async Task<QuotaDecision> SeenTwiceAsync(QuotaRequest request)
+    {
+        await NotAtTheEndOfAMinute();
+        var first = await _quota.ReserveAsync(request, CancellationToken.None);
+        await Task.Delay(20);
+        await _quota.ReserveAsync(request, CancellationToken.None);
+        return first;
     }
 
     /// <summary>Waits out the last 3 s of a minute, so that a test's requests all count in one minute.</summary>
