@@ -177,11 +177,14 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
     /// <summary>Requests admitted without waiting for Redis whose reservation Redis has not answered yet.</summary>
     public long PendingReservations => Interlocked.Read(ref _pendingLandings);
 
+    /// <summary>Reservations or corrections still to be sent to Redis.</summary>
+    private bool Unsent => PendingCorrections > 0 || PendingReservations > 0;
+
     /// <summary>Waits until every reservation made in the background and every correction queued so far has been sent to
     /// Redis (or given up on, when Redis is down): for the counters to be exact at a given moment (tests, shutdown).</summary>
     public async Task FlushCorrectionsAsync(CancellationToken cancellationToken = default)
     {
-        while (Interlocked.Read(ref _pendingCorrections) > 0 || Interlocked.Read(ref _pendingLandings) > 0)
+        while (Unsent)
         {
             await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         }
@@ -206,11 +209,7 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
             // Redis too slow: what is still queued is reported below.
         }
 
-        if (!_corrections.Writer.TryComplete())
-        {
-            return;
-        }
-
+        _corrections.Writer.TryComplete();
         try
         {
             await _sender.WaitAsync(FlushOnStop).ConfigureAwait(false);
@@ -231,12 +230,13 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         }
 
         var until = Environment.TickCount64 + (long)FlushOnStop.TotalMilliseconds;
-        while ((PendingCorrections > 0 || PendingReservations > 0) && Environment.TickCount64 < until)
+        while (Unsent && Environment.TickCount64 < until)
         {
             Thread.Sleep(1);
         }
 
-        if (_corrections.Writer.TryComplete() && !_sender.Wait(FlushOnStop))
+        _corrections.Writer.TryComplete();
+        if (!_sender.Wait(FlushOnStop))
         {
             _logger.LogWarning("{Count} quota corrections were not sent to Redis before the service stopped; those reservations stay counted until their window ends",
                 PendingCorrections);
@@ -264,15 +264,7 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
 
             try
             {
-                var first = batch[0].Reservation.Client;
-                if (batch.TrueForAll(c => string.Equals(c.Reservation.Client, first, StringComparison.Ordinal)))
-                {
-                    await SendAsync(batch).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.WhenAll(batch.GroupBy(c => c.Reservation.Client, StringComparer.Ordinal).Select(g => SendAsync(g.ToList()))).ConfigureAwait(false);
-                }
+                await PerClientAsync(batch, static c => c.Reservation.Client, SendAsync).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -392,10 +384,7 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
         try
         {
             var database = connection.GetDatabase();
-            var first = batch[0].Request.Client;
-            await (batch.TrueForAll(a => string.Equals(a.Request.Client, first, StringComparison.Ordinal))
-                ? LandAsync(database, batch)
-                : Task.WhenAll(batch.GroupBy(a => a.Request.Client, StringComparer.Ordinal).Select(g => LandAsync(database, g.ToList())))).ConfigureAwait(false);
+            await PerClientAsync(batch, static a => a.Request.Client, group => LandAsync(database, group)).ConfigureAwait(false);
         }
         finally
         {
@@ -408,6 +397,16 @@ public sealed class FailOpenClientQuota : IClientQuota, IQuotaStoreState, IAsync
             Interlocked.Add(ref _pendingLandings, -batch.Count);
             sent.SetResult();
         }
+    }
+
+    /// <summary>Sends <paramref name="batch"/> one client at a time (a client's keys share one hash slot: one script call
+    /// each), the clients at once; without grouping when all are of one client, the usual case.</summary>
+    private static Task PerClientAsync<T>(List<T> batch, Func<T, string> clientOf, Func<List<T>, Task> send)
+    {
+        var first = clientOf(batch[0]);
+        return batch.TrueForAll(item => string.Equals(clientOf(item), first, StringComparison.Ordinal))
+            ? send(batch)
+            : Task.WhenAll(batch.GroupBy(clientOf, StringComparer.Ordinal).Select(group => send(group.ToList())));
     }
 
     private async Task LandAsync(IDatabase database, List<Admitted> admitted)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -157,7 +158,7 @@ public sealed class RedisQuotaStore
         }
 
         var decided = Task.WhenAll(pending.ConvertAll(p => p.Decision.Task));
-        if (Enqueue(client, pending) is { } lane)
+        if (Enqueue(client, CollectionsMarshal.AsSpan(pending)) is { } lane)
         {
             await SendQueuedAsync(database, lane, once: true).ConfigureAwait(false);
         }
@@ -167,7 +168,7 @@ public sealed class RedisQuotaStore
 
     /// <summary>Queues reservations of one client in its lane; the lane when the caller is to send (none was on its way),
     /// else null (the call on its way sends them next).</summary>
-    private Lane? Enqueue(string client, List<PendingReservation> pending)
+    private Lane? Enqueue(string client, ReadOnlySpan<PendingReservation> pending)
     {
         while (true)
         {
